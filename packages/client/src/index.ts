@@ -1,1 +1,25 @@
-export {};
+export {
+  connect,
+  CommClient,
+  BYE,
+  DEFAULT_WINDOW,
+  type ConnectOptions,
+  type ConnectOptionsWithHost,
+  type RequestOptions,
+  type PipelineOptions,
+} from './client.js';
+export { resolveTarget, formatAddress, DEFAULT_PORT, type AddressInput, type Target } from './address.js';
+export {
+  ConnectionRefusedError,
+  HostNotFoundError,
+  ConnectFailedError,
+  CommTimeoutError,
+  ConnectionLostError,
+  AbortedError,
+  FlowinfoUnsupportedError,
+  ClientClosedError,
+  type ClientErrorCode,
+  type TimeoutPhase,
+} from './errors.js';
+// The protocol's classes for what a client reports about reply lines; match on `err.code`.
+export { CommError, LineTooLongError, InvalidUtf8Error } from '@comm/protocol';

@@ -1,0 +1,126 @@
+import { isIP, isIPv6 } from 'node:net';
+import { InvalidOptionError } from '@comm/protocol';
+import { FlowinfoUnsupportedError } from './errors.js';
+
+/** The comm port (R1), the one the chapter's client and servers use. */
+export const DEFAULT_PORT = 2000;
+
+/** The largest IPv6 flow label (20 bits). */
+const MAX_FLOWINFO = 0xfffff;
+
+/** The parts of an address a caller may give, as in Python's `(host, port, flowinfo, scope_id)`. */
+export interface AddressInput {
+  host: string;
+  port?: number | undefined;
+  family?: 0 | 4 | 6 | undefined;
+  scopeId?: string | number | undefined;
+  flowinfo?: number | undefined;
+}
+
+/** A checked address, ready for `net.connect`. */
+export interface Target {
+  /** The host for `net.connect`: a name, or an address without brackets, with `%scope` if any. */
+  host: string;
+  port: number;
+  /** 0 lets Node pick (and fall back between families); 4 or 6 forces one. */
+  family: 0 | 4 | 6;
+  /** How errors name the address: `host:port`, an IPv6 address in brackets. */
+  display: string;
+}
+
+/**
+ * Formats an address the way error messages and URLs write it: `127.0.0.1:2000`,
+ * `[::1]:2000`, `[fe80::1%eth0]:2000`, `example.com:2000`.
+ *
+ * @example
+ * ```ts
+ * formatAddress('::1', 2000); // '[::1]:2000'
+ * ```
+ */
+export function formatAddress(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function checkPort(port: number | undefined): number {
+  if (port === undefined) return DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidOptionError(`port must be a whole number from 1 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+function checkFamily(family: unknown): 0 | 4 | 6 {
+  if (family === undefined || family === 0) return 0;
+  if (family === 4 || family === 6) return family;
+  throw new InvalidOptionError(`family must be 4, 6 or 0 (either), got ${String(family)}`);
+}
+
+function checkFlowinfo(flowinfo: number | undefined): void {
+  if (flowinfo === undefined || flowinfo === 0) return;
+  if (!Number.isInteger(flowinfo) || flowinfo < 0 || flowinfo > MAX_FLOWINFO) {
+    throw new InvalidOptionError(`flowinfo must be a 20-bit flow label (0 to ${MAX_FLOWINFO}), got ${String(flowinfo)}`);
+  }
+  throw new FlowinfoUnsupportedError(flowinfo);
+}
+
+function checkScopeId(scopeId: string | number): string {
+  if (typeof scopeId === 'number') {
+    if (!Number.isInteger(scopeId) || scopeId < 0) {
+      throw new InvalidOptionError(`scopeId must be an interface name or index >= 0, got ${String(scopeId)}`);
+    }
+    return String(scopeId);
+  }
+  if (scopeId === '' || /[\s%\]]/.test(scopeId)) {
+    throw new InvalidOptionError(`scopeId must be an interface name or index, got '${scopeId}'`);
+  }
+  return scopeId;
+}
+
+/**
+ * Checks an address as a caller gives it and turns it into what `net.connect` takes.
+ * Accepts a host name, an IPv4 address, an IPv6 address with or without brackets, a scoped
+ * link-local address (`fe80::1%eth0`) or an IPv6 address plus `scopeId`.
+ *
+ * @throws {InvalidOptionError} for a malformed host, port, family or scope.
+ * @throws {FlowinfoUnsupportedError} for a non-zero `flowinfo`.
+ * @example
+ * ```ts
+ * resolveTarget({ host: 'fe80::1', scopeId: 'eth0' });
+ * // { host: 'fe80::1%eth0', port: 2000, family: 0, display: '[fe80::1%eth0]:2000' }
+ * ```
+ */
+export function resolveTarget(input: AddressInput): Target {
+  const port = checkPort(input.port);
+  const family = checkFamily(input.family);
+  checkFlowinfo(input.flowinfo);
+  if (typeof input.host !== 'string' || input.host === '') {
+    throw new InvalidOptionError('host must be a non-empty string');
+  }
+  let host = input.host;
+  const bracketed = host.startsWith('[') && host.endsWith(']');
+  if (bracketed) host = host.slice(1, -1);
+  // The URL form of a scope (`%25eth0`, RFC 6874) is what people paste from browsers.
+  host = host.replace(/%25(?=[^%]+$)/, '%');
+  const literalFamily = isIP(host);
+  if (bracketed && literalFamily !== 6) {
+    throw new InvalidOptionError(`only an IPv6 address goes in brackets, got '${input.host}'`);
+  }
+  if (input.scopeId !== undefined && input.scopeId !== 0) {
+    const scope = checkScopeId(input.scopeId);
+    if (literalFamily !== 6) {
+      throw new InvalidOptionError(`scopeId needs an IPv6 address, got '${input.host}'`);
+    }
+    const percent = host.indexOf('%');
+    if (percent !== -1 && host.slice(percent + 1) !== scope) {
+      throw new InvalidOptionError(`two different scopes: '${input.host}' and scopeId '${scope}'`);
+    }
+    if (percent === -1) host = `${host}%${scope}`;
+  }
+  if (literalFamily !== 0 && family !== 0 && literalFamily !== family) {
+    throw new InvalidOptionError(`family ${family} was asked but ${host} is an IPv${literalFamily} address`);
+  }
+  if (literalFamily === 0 && /[\s[\]/%]/.test(host)) {
+    throw new InvalidOptionError(`not a host name or IP address: '${input.host}'`);
+  }
+  return { host, port, family, display: formatAddress(host, port) };
+}

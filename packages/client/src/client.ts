@@ -1,0 +1,733 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import {
+  CommError,
+  InvalidOptionError,
+  InvalidUtf8Error,
+  LineDecoder,
+  LineHasBreakError,
+  LineTooLongError,
+  checkMaxLineLength,
+  encodeLines,
+  type DecodedItem,
+} from '@comm/protocol';
+import { formatAddress, resolveTarget, type AddressInput, type Target } from './address.js';
+import {
+  AbortedError,
+  ClientClosedError,
+  CommTimeoutError,
+  ConnectFailedError,
+  ConnectionLostError,
+  ConnectionRefusedError,
+  HostNotFoundError,
+} from './errors.js';
+
+/** The line that ends a conversation (R10). */
+export const BYE = 'BYE';
+
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+/** Lines in flight per pipeline: 1024 lines of 64 bytes keep a loopback pipe full. */
+export const DEFAULT_WINDOW = 1024;
+/** A batch of outgoing lines is written once it reaches this many UTF-16 units. */
+const FLUSH_AT_CHARS = 64 * 1024;
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Port, default 2000 (R1). */
+  port?: number;
+  /** 4 or 6 forces that family; 0 (default) tries both as Node's family auto-selection does. */
+  family?: 0 | 4 | 6;
+  /** The scope of an IPv6 link-local address: an interface name (`'eth0'`) or index. */
+  scopeId?: string | number;
+  /** The IPv6 flow label. Only 0 is accepted: Node's `net` cannot set it. */
+  flowinfo?: number;
+  /** Milliseconds to wait for the connection, name lookup included; 0 for no limit. Default 10,000. */
+  connectTimeout?: number;
+  /**
+   * Milliseconds to wait for a reply; 0 (default) for no limit. The default for
+   * {@link CommClient.request}, and for {@link CommClient.pipeline} the longest wait
+   * without any reply while replies are owed.
+   */
+  timeout?: number;
+  /** Milliseconds `close()` waits for the `BYE` reply and the server's close. Default 5,000. */
+  closeTimeout?: number;
+  /** Disable Nagle's algorithm, so each line leaves at once. Default `true`: this is an interactive protocol. */
+  noDelay?: boolean;
+  /** TCP keep-alive probes, so a dead peer is noticed on an idle connection. Default `false`. */
+  keepAlive?: boolean;
+  /** Milliseconds of idleness before the first keep-alive probe; 0 keeps the system's value. */
+  keepAliveInitialDelay?: number;
+  /** Try IPv6 and IPv4 addresses of a host name in turn (RFC 8305). Default: Node's default (on). */
+  autoSelectFamily?: boolean;
+  /** Milliseconds each address gets before the next is tried, with `autoSelectFamily`. */
+  autoSelectFamilyAttemptTimeout?: number;
+  /** The longest reply line accepted, in bytes (R7). Default 65,536. */
+  maxLineLength?: number;
+  /** Aborts the connect. */
+  signal?: AbortSignal;
+}
+
+/** {@link ConnectOptions} with the host inside, for `connect({ host, ... })`. */
+export interface ConnectOptionsWithHost extends ConnectOptions {
+  /** A host name, an IPv4 or IPv6 address (brackets optional), or `fe80::1%eth0`. */
+  host: string;
+}
+
+/** Options of one {@link CommClient.request}. */
+export interface RequestOptions {
+  /** Rejects the request with `COMM_ABORTED`; the reply, when it comes, is dropped. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait for the reply; overrides the client's `timeout`. 0 for no limit. */
+  timeout?: number;
+}
+
+/** Options of {@link CommClient.pipeline}. */
+export interface PipelineOptions {
+  /** The most lines sent whose replies have not been taken yet. Default 1024. */
+  window?: number;
+  /** Milliseconds without any reply while replies are owed; overrides the client's `timeout`. */
+  timeout?: number;
+  /** Stops the pipeline with `COMM_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+function checkMilliseconds(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw new InvalidOptionError(`${name} must be milliseconds from 0 to 2147483647, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkLine(line: string): void {
+  if (typeof line !== 'string') throw new InvalidOptionError(`a line must be a string, got ${typeof line}`);
+  if (line.indexOf('\n') !== -1 || line.indexOf('\r') !== -1) throw new LineHasBreakError();
+}
+
+/** Something waiting for one reply, in the order the lines were sent. */
+interface ReplySlot {
+  receive(item: DecodedItem, client: CommClient): void;
+  fail(error: CommError): void;
+}
+
+/** A reply error for the line it answers: the message names the server. */
+function replyError(item: Exclude<DecodedItem, string>, address: string): CommError {
+  if (item instanceof LineTooLongError) {
+    return new LineTooLongError(
+      item.maxLineLength,
+      `reply line too long: more than ${item.maxLineLength} bytes from ${address}`,
+    );
+  }
+  return new InvalidUtf8Error(`invalid utf-8 in reply from ${address}`);
+}
+
+/** One `request()`: settles once, and after that a late reply is dropped. */
+class PendingRequest implements ReplySlot {
+  settled = false;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  readonly onAbort = (): void => {
+    this.fail(new AbortedError(this.address, { cause: this.signal?.reason }));
+  };
+
+  constructor(
+    private readonly address: string,
+    private readonly resolve: (reply: string) => void,
+    private readonly reject: (error: CommError) => void,
+  ) {}
+
+  receive(item: DecodedItem, client: CommClient): void {
+    if (typeof item === 'string') this.settle(() => this.resolve(item));
+    else this.fail(replyError(item, client.address));
+  }
+
+  fail(error: CommError): void {
+    this.settle(() => this.reject(error));
+  }
+
+  private settle(action: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    action();
+  }
+}
+
+/** The shared slot of every line one `pipeline()` sent: replies queue here for its consumer. */
+class PipelineSink implements ReplySlot {
+  /** Sent, reply not arrived. */
+  outstanding = 0;
+  /** Sent, reply not yet taken by the consumer: what the window bounds. */
+  inFlight = 0;
+  /** When `outstanding` last went from 0 to 1, for the no-progress timeout. */
+  waitingSince = 0;
+  /** The consumer is gone: replies still owed are read and dropped. */
+  abandoned = false;
+  error: CommError | undefined;
+  private replies: string[] = [];
+  private head = 0;
+  private wake: (() => void) | undefined;
+
+  get buffered(): number {
+    return this.replies.length - this.head;
+  }
+
+  receive(item: DecodedItem, client: CommClient): void {
+    this.outstanding--;
+    if (this.abandoned) return;
+    if (typeof item === 'string') {
+      this.replies.push(item);
+      this.notify();
+    } else {
+      this.fail(replyError(item, client.address));
+    }
+  }
+
+  fail(error: CommError): void {
+    if (this.error === undefined && !this.abandoned) this.error = error;
+    this.notify();
+  }
+
+  take(): string {
+    const reply = this.replies[this.head++] as string;
+    if (this.head === this.replies.length) {
+      this.replies.length = 0;
+      this.head = 0;
+    }
+    this.inFlight--;
+    return reply;
+  }
+
+  /** Resolves at the next reply, error, or {@link notify}. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  notify(): void {
+    const wake = this.wake;
+    if (wake !== undefined) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+}
+
+/** The `BYE` line's slot: its reply means every earlier reply has arrived (R10). */
+class ByeSlot implements ReplySlot {
+  constructor(
+    private readonly resolve: (reply: string) => void,
+    private readonly reject: (error: CommError) => void,
+  ) {}
+
+  receive(item: DecodedItem, client: CommClient): void {
+    if (typeof item === 'string') this.resolve(item);
+    else this.reject(replyError(item, client.address));
+  }
+
+  fail(error: CommError): void {
+    this.reject(error);
+  }
+}
+
+/** A first-in first-out queue that does not copy on every shift. */
+class SlotQueue {
+  private items: ReplySlot[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(slot: ReplySlot): void {
+    this.items.push(slot);
+  }
+
+  shift(): ReplySlot | undefined {
+    if (this.head === this.items.length) return undefined;
+    const slot = this.items[this.head] as ReplySlot;
+    this.items[this.head++] = undefined as unknown as ReplySlot;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return slot;
+  }
+
+  drain(): ReplySlot[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
+type ClientState = 'open' | 'closing' | 'closed';
+
+/**
+ * One connection to a comm server. Lines may be sent without waiting (pipelining, R9);
+ * the n-th reply answers the n-th line. Make one with {@link connect}.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('::1', 2000);
+ * const [a, b] = await Promise.all([client.request('one'), client.request('two')]);
+ * await client.close();
+ * ```
+ */
+export class CommClient {
+  /** The address as errors name it, e.g. `[::1]:2000` or `example.com:2000 (192.0.2.7:2000)`. */
+  readonly address: string;
+  private readonly socket: Socket;
+  private readonly decoder: LineDecoder;
+  private readonly slots = new SlotQueue();
+  private readonly timeout: number;
+  private readonly closeTimeout: number;
+  private state: ClientState = 'open';
+  private outgoing: string[] = [];
+  private outgoingChars = 0;
+  private flushScheduled = false;
+  private lastDataAt = Date.now();
+  /** A line that came when no reply was owed (e.g. `ERR COMM_SERVER_BUSY`), for the error that follows. */
+  private unsolicited: string | undefined;
+  private closing: Promise<void> | undefined;
+  private closedError: CommError | undefined;
+  private readonly closeListeners: Array<() => void> = [];
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.outgoing.length === 0 || this.socket.destroyed) return;
+    const lines = this.outgoing;
+    this.outgoing = [];
+    this.outgoingChars = 0;
+    this.socket.write(encodeLines(lines));
+  };
+
+  /** @internal Use {@link connect}. */
+  constructor(socket: Socket, address: string, options: { timeout: number; closeTimeout: number; maxLineLength: number }) {
+    this.socket = socket;
+    this.address = address;
+    this.timeout = options.timeout;
+    this.closeTimeout = options.closeTimeout;
+    this.decoder = new LineDecoder({ maxLineLength: options.maxLineLength });
+    socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = Date.now();
+      const items = this.decoder.push(chunk);
+      for (let i = 0; i < items.length; i++) this.deliver(items[i] as DecodedItem);
+    });
+    socket.on('end', () => {
+      // Unlike a server (R11), a client does not take bytes without LF as a reply: every
+      // reply ends with LF (R2), so they are the front of a reply cut off by the close.
+      const cut = this.decoder.pendingBytes;
+      if (cut > 0) {
+        this.lose(
+          new ConnectionLostError(this.address, `the server closed the connection in the middle of a reply, after ${cut} bytes of it`),
+        );
+      }
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.lose(new ConnectionLostError(this.address, error.code ?? error.message, { cause: error }));
+    });
+    socket.on('close', () => {
+      const owed = this.slots.length;
+      const said = this.unsolicited === undefined ? '' : `; the server said '${this.unsolicited}'`;
+      this.lose(
+        new ConnectionLostError(
+          this.address,
+          `the server closed the connection with ${owed} ${owed === 1 ? 'reply' : 'replies'} owed${said}`,
+        ),
+      );
+    });
+  }
+
+  /** Replies owed by the server: lines sent (or about to be) whose reply has not arrived. */
+  get pending(): number {
+    return this.slots.length;
+  }
+
+  /** True once the connection is closed, or closing after `close()` or a `BYE` line. */
+  get closed(): boolean {
+    return this.state !== 'open';
+  }
+
+  /** The address the socket connected to (after name lookup), e.g. `'::1'`. */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  /** The local port of the connection, to find it in `ss` or a server's log. */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
+  /** `'IPv4'` or `'IPv6'`: the family the connection uses. */
+  get remoteFamily(): string | undefined {
+    return this.socket.remoteFamily;
+  }
+
+  /**
+   * Sends one line and resolves with its reply. Many requests may be in flight at once;
+   * each gets the reply to its own line. A reply that breaks the rules (too long, invalid
+   * UTF-8) rejects only its request. The line `BYE` ends the conversation like {@link close}
+   * and resolves with the server's `BYE` reply.
+   *
+   * @throws {LineHasBreakError} (rejects) if the line contains CR or LF.
+   * @example
+   * ```ts
+   * const reply = await client.request('héllo 👋', { timeout: 5000 });
+   * ```
+   */
+  request(line: string, options: RequestOptions = {}): Promise<string> {
+    try {
+      checkLine(line);
+      const timeout = checkMilliseconds(options.timeout, 'timeout', this.timeout);
+      if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
+      const signal = options.signal;
+      if (signal?.aborted) throw new AbortedError(this.address, { cause: signal.reason });
+      if (line === BYE) return this.sendBye();
+      return new Promise<string>((resolve, reject) => {
+        const slot = new PendingRequest(this.address, resolve, reject);
+        if (timeout > 0) {
+          slot.timer = setTimeout(() => slot.fail(new CommTimeoutError('reply', this.address, timeout)), timeout);
+        }
+        if (signal !== undefined) {
+          slot.signal = signal;
+          signal.addEventListener('abort', slot.onAbort, { once: true });
+        }
+        this.send(line, slot);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends every line of `lines` and yields their replies in order, with at most `window`
+   * lines in flight (sent, reply not yet taken), so memory stays bounded however long the
+   * input is. A line `BYE` ends the conversation as R10 says: the replies before it are
+   * yielded, `BYE` gets no reply here, later lines are not read, and the client closes.
+   * Stopping the loop early (break, throw) drops the replies still owed; the client stays usable.
+   *
+   * @example
+   * ```ts
+   * for await (const reply of client.pipeline(['a', 'b', 'c'])) console.log(reply);
+   * ```
+   */
+  async *pipeline(
+    lines: AsyncIterable<string> | Iterable<string>,
+    options: PipelineOptions = {},
+  ): AsyncGenerator<string, void, undefined> {
+    const window = options.window ?? DEFAULT_WINDOW;
+    if (!Number.isSafeInteger(window) || window < 1) {
+      throw new InvalidOptionError(`window must be a whole number of lines >= 1, got ${String(window)}`);
+    }
+    const timeout = checkMilliseconds(options.timeout, 'timeout', this.timeout);
+    if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
+    const sink = new PipelineSink();
+    const signal = options.signal;
+    const onAbort = (): void => sink.fail(new AbortedError(this.address, { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    const onClose = (): void => sink.fail(this.closedError ?? new ClientClosedError(this.address));
+    this.closeListeners.push(onClose);
+    let sourceDone = false;
+    let byeSeen = false;
+    let pumpWaiting: (() => void) | undefined;
+    // Refill only once half the window is free, so the pump wakes per batch, not per reply.
+    const refillAt = Math.max(0, Math.floor(window / 2));
+
+    const pump = async (): Promise<void> => {
+      for await (const line of lines) {
+        if (sink.error !== undefined || sink.abandoned) return;
+        if (line === BYE) {
+          byeSeen = true;
+          return;
+        }
+        checkLine(line);
+        if (sink.inFlight >= window) {
+          await new Promise<void>((resolve) => {
+            pumpWaiting = resolve;
+          });
+          if (sink.error !== undefined || sink.abandoned) return;
+        }
+        if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
+        if (sink.outstanding++ === 0) sink.waitingSince = Date.now();
+        sink.inFlight++;
+        this.send(line, sink);
+      }
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    const checkProgress = (): void => {
+      timer = undefined;
+      if (sink.error !== undefined || sink.abandoned) return;
+      const quietFor = Date.now() - Math.max(this.lastDataAt, sink.waitingSince);
+      if (sink.outstanding > 0 && quietFor >= timeout) {
+        sink.fail(new CommTimeoutError('reply', this.address, timeout));
+        return;
+      }
+      timer = setTimeout(checkProgress, sink.outstanding > 0 ? timeout - quietFor : timeout).unref();
+    };
+    if (timeout > 0) timer = setTimeout(checkProgress, timeout).unref();
+
+    void pump().then(
+      () => {
+        sourceDone = true;
+        sink.notify();
+      },
+      (error: unknown) => {
+        sink.fail(
+          error instanceof CommError ? error : new CommError(`reading the lines failed: ${String(error)}`, 'COMM_SOURCE_FAILED', { cause: error }),
+        );
+      },
+    );
+
+    try {
+      for (;;) {
+        if (sink.buffered > 0) {
+          const reply = sink.take();
+          if (pumpWaiting !== undefined && sink.inFlight <= refillAt) {
+            const wake = pumpWaiting;
+            pumpWaiting = undefined;
+            wake();
+          }
+          yield reply;
+          continue;
+        }
+        if (sink.error !== undefined) throw sink.error;
+        if (sourceDone && sink.inFlight === 0) break;
+        await sink.changed();
+      }
+      if (byeSeen) await this.close();
+    } finally {
+      sink.abandoned = true;
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      const index = this.closeListeners.indexOf(onClose);
+      if (index !== -1) this.closeListeners.splice(index, 1);
+      // Not awaited: the pump may be blocked reading a slow source; it stops at its next line.
+      pumpWaiting?.();
+    }
+  }
+
+  /**
+   * Ends the conversation as R10 says: sends `BYE`, waits for every reply owed and the
+   * `BYE` reply, then closes. Requests already sent get their replies first.
+   * If the server does not answer within `closeTimeout`, the connection is destroyed and
+   * the promise rejects with `COMM_TIMEOUT`. Calling it again returns the same promise.
+   *
+   * @example
+   * ```ts
+   * await client.close();
+   * ```
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    if (this.state === 'closed') return Promise.resolve();
+    return this.sendBye().then(
+      () => undefined,
+      (error: unknown) => {
+        // The server closing before its BYE reply still leaves us closed, which is what was asked.
+        if (error instanceof CommError && error.code === 'COMM_CONNECTION_LOST') return undefined;
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Closes the connection at once, without `BYE`. Requests still owed reject with
+   * `COMM_CLIENT_CLOSED` (or the given error).
+   */
+  destroy(error?: CommError): void {
+    this.lose(error ?? new ClientClosedError(this.address));
+  }
+
+  private sendBye(): Promise<string> {
+    this.state = 'closing';
+    const deadline = this.closeTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    let reply = BYE;
+    const done = new Promise<string>((resolve, reject) => {
+      if (deadline > 0) {
+        timer = setTimeout(() => {
+          const error = new CommTimeoutError('close', this.address, deadline);
+          this.lose(error);
+          reject(error);
+        }, deadline);
+      }
+      this.send(
+        BYE,
+        new ByeSlot((text) => {
+          reply = text;
+          // Our FIN after the BYE reply; the server closes its side (R10), and 'close' follows.
+          this.socket.end();
+        }, reject),
+      );
+      this.socket.once('close', () => resolve(reply));
+    }).finally(() => clearTimeout(timer));
+    this.closing = done.then(() => undefined);
+    // close() may never be awaited when BYE came through request() or pipeline().
+    this.closing.catch(() => undefined);
+    return done;
+  }
+
+  private send(line: string, slot: ReplySlot): void {
+    this.slots.push(slot);
+    this.outgoing.push(line);
+    this.outgoingChars += line.length + 1;
+    if (this.outgoingChars >= FLUSH_AT_CHARS) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      // Lines sent in the same turn of the event loop leave in one write.
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  private deliver(item: DecodedItem): void {
+    const slot = this.slots.shift();
+    if (slot === undefined) {
+      if (typeof item === 'string') this.unsolicited = item.slice(0, 200);
+      return;
+    }
+    slot.receive(item, this);
+  }
+
+  /** The connection is gone: every reply still owed fails with `error`, once. */
+  private lose(error: CommError): void {
+    if (this.state !== 'closed') {
+      // After close() or BYE, later calls hear that the client was closed, not why the socket went.
+      this.closedError = this.state === 'closing' ? new ClientClosedError(this.address) : error;
+      this.state = 'closed';
+    }
+    this.outgoing = [];
+    if (!this.socket.destroyed) this.socket.destroy();
+    for (const slot of this.slots.drain()) slot.fail(error);
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}
+
+function isNameError(code: string | undefined): boolean {
+  return code === 'ENOTFOUND' || (code !== undefined && code.startsWith('EAI_'));
+}
+
+/** The system errors under a connect failure (several when more than one address was tried). */
+function leafErrors(error: NodeJS.ErrnoException): NodeJS.ErrnoException[] {
+  const nested = (error as { errors?: unknown }).errors;
+  return Array.isArray(nested) && nested.length > 0 ? (nested as NodeJS.ErrnoException[]) : [error];
+}
+
+/** Turns a connect failure from `net` into the client's error, naming the address tried. */
+function connectError(error: NodeJS.ErrnoException, target: Target): CommError {
+  const leaves = leafErrors(error);
+  const code = leaves[0]?.code ?? error.code;
+  if (isNameError(code)) {
+    const detail = code === 'ENOTFOUND' && target.family !== 0 ? `no IPv${target.family} address` : (code ?? 'lookup failed');
+    return new HostNotFoundError(target.display, detail, { cause: error });
+  }
+  const tried = leaves
+    .filter((leaf) => typeof (leaf as { address?: unknown }).address === 'string')
+    .map((leaf) => formatAddress(String((leaf as { address?: unknown }).address), target.port));
+  const literal = tried.length === 1 && tried[0] === target.display;
+  const address = tried.length === 0 || literal ? target.display : `${target.display} (${tried.join(', ')})`;
+  if (leaves.every((leaf) => leaf.code === 'ECONNREFUSED')) return new ConnectionRefusedError(address, { cause: error });
+  const scoped = target.host.includes('%') || /^fe[89ab]/i.test(target.host);
+  const hint = code === 'EINVAL' && scoped ? `${code}: a link-local address needs the scope of an existing interface, e.g. fe80::1%eth0` : code;
+  return new ConnectFailedError(address, hint, { cause: error });
+}
+
+/**
+ * Opens a connection to a comm server and resolves once it is established.
+ *
+ * The host may be a name (IPv6 and IPv4 addresses are tried in turn unless `family` forces
+ * one), an IPv4 address, an IPv6 address with or without brackets, or a link-local address
+ * with its scope (`fe80::1%eth0`, or the address plus `scopeId`: Python's 4-tuple).
+ *
+ * @throws (rejects) `COMM_CONNECTION_REFUSED`, `COMM_HOST_NOT_FOUND`, `COMM_TIMEOUT`,
+ * `COMM_CONNECT_FAILED`, `COMM_ABORTED`, `COMM_FLOWINFO_UNSUPPORTED`, `COMM_INVALID_OPTION`.
+ * @example
+ * ```ts
+ * const client = await connect('localhost', 2000, { connectTimeout: 5000 });
+ * console.log(await client.request('hello'));
+ * await client.close();
+ *
+ * const linkLocal = await connect({ host: 'fe80::1', scopeId: 'eth0', port: 2000 });
+ * ```
+ */
+export function connect(host: string, port?: number, options?: ConnectOptions): Promise<CommClient>;
+export function connect(options: ConnectOptionsWithHost): Promise<CommClient>;
+export function connect(
+  hostOrOptions: string | ConnectOptionsWithHost,
+  port?: number,
+  options: ConnectOptions = {},
+): Promise<CommClient> {
+  try {
+    const all: ConnectOptionsWithHost =
+      typeof hostOrOptions === 'string'
+        ? { ...options, host: hostOrOptions, ...(port === undefined ? {} : { port }) }
+        : hostOrOptions;
+    if (all === null || typeof all !== 'object') throw new InvalidOptionError('connect needs a host');
+    const addressInput: AddressInput = {
+      host: all.host,
+      port: all.port,
+      family: all.family,
+      scopeId: all.scopeId,
+      flowinfo: all.flowinfo,
+    };
+    const target = resolveTarget(addressInput);
+    const connectTimeout = checkMilliseconds(all.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT);
+    const settings = {
+      timeout: checkMilliseconds(all.timeout, 'timeout', 0),
+      closeTimeout: checkMilliseconds(all.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT),
+      maxLineLength: checkMaxLineLength(all.maxLineLength),
+    };
+    const keepAliveInitialDelay = checkMilliseconds(all.keepAliveInitialDelay, 'keepAliveInitialDelay', 0);
+    const signal = all.signal;
+    if (signal?.aborted) throw new AbortedError(target.display, { cause: signal.reason });
+    return new Promise<CommClient>((resolve, reject) => {
+      const socket = netConnect({
+        host: target.host,
+        port: target.port,
+        family: target.family,
+        noDelay: all.noDelay ?? true,
+        keepAlive: all.keepAlive ?? false,
+        keepAliveInitialDelay,
+        ...(all.autoSelectFamily === undefined ? {} : { autoSelectFamily: all.autoSelectFamily }),
+        ...(all.autoSelectFamilyAttemptTimeout === undefined
+          ? {}
+          : { autoSelectFamilyAttemptTimeout: all.autoSelectFamilyAttemptTimeout }),
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (error: CommError): void => {
+        cleanup();
+        socket.destroy();
+        reject(error);
+      };
+      const onError = (error: NodeJS.ErrnoException): void => fail(connectError(error, target));
+      const onAbort = (): void => fail(new AbortedError(target.display, { cause: signal?.reason }));
+      const cleanup = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        socket.off('error', onError);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (connectTimeout > 0) {
+        timer = setTimeout(() => fail(new CommTimeoutError('connect', target.display, connectTimeout)), connectTimeout);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        cleanup();
+        const remote = socket.remoteAddress;
+        const resolved = remote === undefined ? target.display : formatAddress(remote, target.port);
+        const address = resolved === target.display || remote === target.host ? target.display : `${target.display} (${resolved})`;
+        resolve(new CommClient(socket, address, settings));
+      });
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { CommError } from '@comm/protocol';
+import { USAGE, UsageError, parseCommandLine } from './args.js';
+import { connect } from './client.js';
+import { runFilter } from './filter.js';
+import { runInteractive } from './interactive.js';
+
+/** The exit status of `comm`. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+/** 128 + SIGINT, what shells expect after Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
+/** The streams `comm` talks to; the real process's, or a test's. */
+export interface CommandIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+}
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/**
+ * Runs `comm [options] HOST [PORT]` and resolves with its exit status: 0 success, 1 a
+ * connection or protocol error (one line on stderr naming the address), 2 wrong usage.
+ * Interactive on a terminal, a filter otherwise.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCommand(process.argv.slice(2), process);
+ * ```
+ */
+export async function runCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  let invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`comm: ${error.message}\nTry 'comm --help' for more information.\n`);
+    return EXIT_USAGE;
+  }
+  if (invocation.action === 'help') {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (invocation.action === 'version') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT_OK;
+  }
+  const { host, port, family, timeout, maxLineLength } = invocation;
+  try {
+    const client = await connect(host, port, {
+      family,
+      maxLineLength,
+      ...(timeout === undefined ? {} : { connectTimeout: timeout, timeout }),
+    });
+    try {
+      if (io.stdin.isTTY === true) {
+        const end = await runInteractive(client, io.stdin, io.stdout);
+        return end === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK;
+      }
+      await runFilter(client, io.stdin, io.stdout, { maxLineLength });
+      return EXIT_OK;
+    } finally {
+      client.destroy();
+    }
+  } catch (error) {
+    if (error instanceof CommError && error.code === 'COMM_INVALID_OPTION') {
+      io.stderr.write(`comm: ${error.message}\nTry 'comm --help' for more information.\n`);
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`comm: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { CommError, LineDecoder, type DecodedItem } from '@comm/protocol';
+import type { CommClient } from './client.js';
+
+/** Replies are written to the output in batches of about this many UTF-16 units. */
+const OUTPUT_BATCH_CHARS = 64 * 1024;
+
+/** Options of {@link runFilter}. */
+export interface FilterOptions {
+  /** The longest input line, in bytes. */
+  maxLineLength: number;
+  /** Lines in flight; see `PipelineOptions.window`. */
+  window?: number;
+}
+
+/** An input line that cannot be sent: too long or not UTF-8. Names the line by its number. */
+export class InputLineError extends CommError {
+  /** The 1-based number of the bad line in the input. */
+  readonly lineNumber: number;
+
+  constructor(lineNumber: number, cause: CommError) {
+    super(`input line ${lineNumber}: ${cause.message}`, cause.code, { cause });
+    this.name = 'InputLineError';
+    this.lineNumber = lineNumber;
+  }
+}
+
+/**
+ * The lines of `input`, numbered so that a bad one is reported by its line number.
+ * Stops at the first bad line: sending a changed line would hide the input's fault.
+ */
+async function* numberedLines(input: Readable, maxLineLength: number): AsyncGenerator<string, void, undefined> {
+  const decoder = new LineDecoder({ maxLineLength });
+  let lineNumber = 0;
+  function* checked(items: DecodedItem[]): Generator<string, void, undefined> {
+    for (const item of items) {
+      lineNumber++;
+      if (typeof item !== 'string') throw new InputLineError(lineNumber, item);
+      yield item;
+    }
+  }
+  for await (const chunk of input as AsyncIterable<Buffer>) yield* checked(decoder.push(chunk));
+  yield* checked(decoder.end());
+}
+
+/**
+ * The `comm` filter: every input line goes to the server, every reply comes out on
+ * `output` as one line, in order, and nothing else is written there. Lines are pipelined
+ * (a window of them in flight) and the output is written in batches; a slow reader of
+ * `output` slows the input down instead of filling memory. A line `BYE` ends the session:
+ * it prints no reply and the lines after it are not sent. At the end of the input the
+ * replies still owed are awaited and the conversation is closed with `BYE`.
+ *
+ * @throws {CommError} when the connection fails, a reply is bad, or an input line is.
+ * @example
+ * ```ts
+ * const client = await connect('localhost', 2000);
+ * await runFilter(client, process.stdin, process.stdout, { maxLineLength: 65536 });
+ * ```
+ */
+export async function runFilter(
+  client: CommClient,
+  input: Readable,
+  output: Writable,
+  options: FilterOptions,
+): Promise<void> {
+  let batch: string[] = [];
+  let batchChars = 0;
+  let flushScheduled = false;
+  let outputBlocked = false;
+  const writeBatch = (): void => {
+    flushScheduled = false;
+    if (batch.length === 0) return;
+    const text = batch.join('\n') + '\n';
+    batch = [];
+    batchChars = 0;
+    if (!output.write(text)) outputBlocked = true;
+  };
+  const replies = client.pipeline(numberedLines(input, options.maxLineLength), {
+    ...(options.window === undefined ? {} : { window: options.window }),
+  });
+  for await (const reply of replies) {
+    batch.push(reply);
+    batchChars += reply.length + 1;
+    if (batchChars >= OUTPUT_BATCH_CHARS) {
+      writeBatch();
+    } else if (!flushScheduled) {
+      // Runs once the replies at hand are taken, so a slow trickle is still printed at once.
+      flushScheduled = true;
+      process.nextTick(writeBatch);
+    }
+    if (outputBlocked) {
+      writeBatch();
+      outputBlocked = false;
+      await once(output, 'drain');
+    }
+  }
+  writeBatch();
+}
