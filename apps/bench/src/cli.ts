@@ -1,0 +1,366 @@
+/**
+ * `pnpm bench`: every benchmark of issues 2-6 in one run, each beside its baselines, as one table
+ * with the issues' targets, plus results/latest.json and results/throughput.svg.
+ * `pnpm bench --quick` (or COMM_BENCH_QUICK=1) runs each one briefly for CI: it checks that every
+ * benchmark works and every echoed line is right, not how fast anything is.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { calibrateBurn } from './burn.js';
+import { barChart, type ChartGroup } from './chart.js';
+import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer, type ServerCommand } from './children.js';
+import type { LoadResult } from './generator.js';
+import { median } from './histogram.js';
+import { describeMachine, machineLine } from './machine.js';
+import { evaluateTargets, formatMs, formatTable, type ResultRow } from './report.js';
+import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
+import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    'no-node26': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  process.stdout.write(`Usage: pnpm bench [--quick] [--only TEXT] [--rounds N] [--no-node26]
+
+  --quick       run every benchmark briefly to check it works (CI); also COMM_BENCH_QUICK=1
+  --only TEXT   run only the groups whose name contains TEXT (e.g. --only "1000 connections")
+  --rounds N    repetitions of each server measurement; the median is reported (default 3, quick 1)
+  --no-node26   do not look for Node 26 (npx -p node@26) for the threaded server's targets
+                (COMM_BENCH_NODE26=/path/to/node names one)
+`);
+  process.exit(0);
+}
+
+const quick = values.quick || process.env.COMM_BENCH_QUICK === '1';
+const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+const timing = quick ? { warmupMs: 150, durationMs: 500 } : { warmupMs: 1000, durationMs: 4000 };
+const wanted = (group: string): boolean => values.only === undefined || group.includes(values.only);
+const generatorScript = builtFile('./generator.js');
+
+function progress(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+}
+
+/** Node 26 for the threaded server's targets: named, already running, or through npx (cached). */
+function findNode26(): string | undefined {
+  if (process.env.COMM_BENCH_NODE26) return process.env.COMM_BENCH_NODE26;
+  try {
+    const path = execFileSync('npx', ['-y', '-p', 'node@26', 'node', '-p', 'process.execPath'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 120_000,
+    }).trim();
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One server under one load: start it, drive it from a generator process, stop it. */
+async function measureLoad(choice: ServerChoice & { command: ServerCommand }, scenario: LoadScenario): Promise<LoadResult> {
+  const server = await startServer(choice.command);
+  try {
+    const generator = startGenerator(generatorScript, [
+      '--port', String(server.port),
+      '--connections', String(scenario.connections),
+      '--depth', String(scenario.depth),
+      '--warmup', String(timing.warmupMs),
+      '--duration', String(timing.durationMs),
+      '--server-pid', String(server.pid),
+      '--deadline', String(timing.warmupMs + timing.durationMs + 90_000),
+    ]);
+    return (await generator.finished()) as unknown as LoadResult;
+  } finally {
+    await server.stop();
+  }
+}
+
+function cores(value: number | undefined): string {
+  return value === undefined ? '-' : value.toFixed(2);
+}
+
+const generatorCores: number[] = [];
+
+async function runLoadScenario(scenario: LoadScenario): Promise<ResultRow[]> {
+  const results = new Map<string, LoadResult[]>();
+  const failed = new Map<string, string>();
+  // Rounds interleave the servers, so a burst of noise from a neighbour spreads over all of them.
+  for (let round = 1; round <= rounds; round++) {
+    for (const choice of scenario.servers) {
+      if (!('command' in choice) || failed.has(choice.subject)) continue;
+      progress(`${scenario.group} | ${choice.subject} | round ${round}/${rounds}`);
+      try {
+        const result = await measureLoad(choice, scenario);
+        results.set(choice.subject, [...(results.get(choice.subject) ?? []), result]);
+      } catch (error) {
+        failed.set(choice.subject, errorText(error));
+      }
+    }
+  }
+  const headline = (result: LoadResult): number =>
+    scenario.headline === 'throughput' ? result.linesPerSecond : result.latency.p50;
+  return scenario.servers.map((choice): ResultRow => {
+    const base = { group: scenario.group, subject: choice.subject };
+    if (!('command' in choice)) return { ...base, status: 'skipped', reason: choice.skipped };
+    const failure = failed.get(choice.subject);
+    if (failure !== undefined) return { ...base, status: 'failed', reason: failure };
+    const all = results.get(choice.subject)!;
+    const chosen = [...all].sort((a, b) => headline(a) - headline(b))[Math.floor((all.length - 1) / 2)]!;
+    generatorCores.push(chosen.generatorCores);
+    const latency = chosen.latency;
+    const details: Record<string, string> =
+      scenario.headline === 'throughput'
+        ? { p50: formatMs(latency.p50), p99: formatMs(latency.p99), 'p99.9': formatMs(latency.p999) }
+        : { p99: formatMs(latency.p99), 'p99.9': formatMs(latency.p999), 'lines/s': chosen.linesPerSecond.toFixed(0) };
+    details['gen cpu'] = cores(chosen.generatorCores);
+    details['server cpu'] = cores(chosen.serverCores);
+    return {
+      ...base,
+      status: 'ok',
+      value: headline(chosen),
+      unit: scenario.headline === 'throughput' ? 'lines/s' : 'ms',
+      details,
+      data: { ...chosen, rounds: all.map(headline) },
+    };
+  });
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function runMemoryScenario(scenario: MemoryScenario): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  for (const choice of scenario.servers) {
+    const base = { group: scenario.group, subject: choice.subject };
+    if (!('command' in choice)) {
+      rows.push({ ...base, status: 'skipped', reason: choice.skipped });
+      continue;
+    }
+    progress(`${scenario.group} | ${choice.subject}`);
+    let server;
+    try {
+      server = await startServer(choice.command);
+      await sleep(quick ? 200 : 1000);
+      const rssBefore = server.rss();
+      const filesBefore = server.openFiles();
+      // A waiting client cannot echo: only the first, the one being served, proves the server works.
+      const count = scenario.connections + (choice.echo === 'first' ? 1 : 0);
+      const generator = startGenerator(generatorScript, [
+        '--port', String(server.port),
+        '--hold', String(count),
+        '--echo-first', String(choice.echo === 'first' ? 1 : count),
+        '--deadline', '180000',
+      ]);
+      try {
+        const held = await generator.nextEvent();
+        if (held.event !== 'held') throw new Error(held.message ?? `generator said ${held.event}`);
+        const accepted = server;
+        await waitUntil(() => accepted.openFiles() >= filesBefore + count, 60_000, `${count} connections accepted`);
+        await sleep(quick ? 300 : 2000);
+        const rssAfter = server.rss();
+        generator.tell('release');
+        await generator.finished();
+        const perConnection = (rssAfter - rssBefore) / count / 1024;
+        rows.push({
+          ...base,
+          status: 'ok',
+          value: perConnection,
+          unit: 'KiB',
+          details: {
+            'rss before': `${(rssBefore / 2 ** 20).toFixed(1)} MiB`,
+            after: `${(rssAfter / 2 ** 20).toFixed(1)} MiB`,
+            connections: String(count),
+          },
+          data: { rssBefore, rssAfter, connections: count },
+        });
+      } finally {
+        generator.kill();
+      }
+    } catch (error) {
+      rows.push({ ...base, status: 'failed', reason: errorText(error) });
+    } finally {
+      await server?.stop();
+    }
+  }
+  return rows;
+}
+
+/** Runs the codec or client engineer's module from dist/, if it has been written. */
+async function runPackageModule(
+  file: string,
+  exportName: 'runCodecBench' | 'runClientBench',
+  group: string,
+  subject: string,
+): Promise<{ rows: ResultRow[]; targets: BenchTarget[]; notes: string[] }> {
+  const path = builtFile(file);
+  if (!existsSync(path)) {
+    return { rows: [{ group, subject, status: 'skipped', reason: 'not written yet' }], targets: [], notes: [] };
+  }
+  progress(`${group}`);
+  try {
+    const module = (await import(path)) as Record<string, (options: BenchOptions) => Promise<BenchReport>>;
+    const run = module[exportName];
+    if (typeof run !== 'function') throw new Error(`${file} does not export ${exportName}`);
+    const limitMs = quick ? 90_000 : 600_000;
+    let timer: NodeJS.Timeout | undefined;
+    const report = await Promise.race([
+      run({ quick }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not finish within ${limitMs / 1000} s`)), limitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return {
+      rows: report.rows.map((row) => ({ ...row, status: 'ok' as const })),
+      targets: report.targets,
+      notes: report.notes ?? [],
+    };
+  } catch (error) {
+    return { rows: [{ group, subject, status: 'failed', reason: errorText(error) }], targets: [], notes: [] };
+  }
+}
+
+function chartGroups(scenarios: readonly LoadScenario[], rows: readonly ResultRow[]): ChartGroup[] {
+  return scenarios
+    .filter((scenario) => scenario.chartLabel !== undefined)
+    .map((scenario) => ({
+      label: scenario.chartLabel!,
+      bars: rows
+        .filter((row) => row.group === scenario.group && row.status === 'ok')
+        .map((row) => ({ subject: row.subject, value: row.status === 'ok' ? row.value : 0 })),
+    }))
+    .filter((group) => group.bars.length > 0);
+}
+
+async function main(): Promise<number> {
+  const machine = describeMachine();
+  const nofile = await childNofile();
+  progress(`${quick ? 'quick' : 'full'} run on ${machineLine(machine)}; children get ulimit -n ${nofile}`);
+
+  const rows: ResultRow[] = [];
+  const targets: BenchTarget[] = [];
+  const notes: string[] = [];
+
+  for (const [file, name, group, subject] of [
+    ['./codec.js', 'runCodecBench', 'codec (issue 2)', '@comm/protocol LineDecoder'],
+    ['./client.js', 'runClientBench', 'client (issue 3)', '@comm/client'],
+  ] as const) {
+    if (!wanted(group)) continue;
+    const result = await runPackageModule(file, name, group, subject);
+    rows.push(...result.rows);
+    targets.push(...result.targets);
+    notes.push(...result.notes);
+  }
+
+  const memoryConnections = quick ? 500 : Math.min(10_000, nofile - 200);
+  if (memoryConnections < 10_000 && !quick) notes.push(`memory measured with ${memoryConnections} connections: ulimit -n is ${nofile}`);
+  const cpuHandler = builtFile('./handlers/cpu-burn.js');
+  const currentMajor = Number(process.versions.node.split('.')[0]);
+  const node26 = quick || values['no-node26'] || currentMajor >= 26 ? undefined : findNode26();
+  if (!quick && !values['no-node26'] && currentMajor < 26 && node26 === undefined) {
+    notes.push('Node 26 not found (npx -p node@26): the threaded server was measured on this Node only');
+  }
+  const burnIterations = calibrateBurn(1);
+  const scenarios = serverScenarios({
+    quick,
+    memoryConnections,
+    burnIterations,
+    ...(existsSync(cpuHandler) ? { cpuHandler } : {}),
+    ...(node26 !== undefined ? { node26 } : {}),
+  }).filter((scenario) => wanted(scenario.group));
+
+  for (const scenario of scenarios) {
+    rows.push(...(scenario.kind === 'load' ? await runLoadScenario(scenario) : await runMemoryScenario(scenario)));
+    targets.push(...scenario.targets);
+  }
+
+  if (generatorCores.length > 0) {
+    notes.push(
+      `load generator: one process, ${median(generatorCores).toFixed(2)} of a core (median; at most ${Math.max(...generatorCores).toFixed(2)}) during the measurement windows`,
+    );
+  }
+  notes.push(`CPU handler: ${burnIterations} xorshift rounds per line, ~1 ms of CPU here (calibrated at start)`);
+
+  const judged = evaluateTargets(rows, targets, quick);
+  const header = `comm bench, ${quick ? 'QUICK run (checks that each benchmark works; figures not judged)' : 'full run'}: ${machineLine(machine)}`;
+  const table = formatTable(rows, judged, quick);
+  process.stdout.write(`\n${header}\n\n${table}\n\n${notes.map((note) => `- ${note}`).join('\n')}\n`);
+
+  const failures = rows.filter((row) => row.status === 'failed');
+  const outDir = builtFile(quick ? '../results/tmp/' : '../results/');
+  mkdirSync(outDir, { recursive: true });
+  const json = {
+    machine,
+    quick,
+    rounds,
+    timing,
+    childNofile: nofile,
+    requestedNofile: CHILD_NOFILE,
+    node26: node26 ?? null,
+    rows,
+    targets: judged,
+    notes,
+  };
+  writeFileSync(`${outDir}latest.json`, `${JSON.stringify(json, null, 2)}\n`);
+  const loadScenarios = scenarios.filter((scenario): scenario is LoadScenario => scenario.kind === 'load');
+  const groups = chartGroups(loadScenarios, rows);
+  if (groups.length > 0) {
+    writeFileSync(
+      `${outDir}throughput.svg`,
+      barChart(
+        'comm servers: echoed lines per second (64-byte lines, every reply verified)',
+        'lines/s',
+        groups,
+        machineLine(machine),
+        SUBJECT_COLOURS,
+      ),
+    );
+  }
+  progress(`results written to ${outDir}latest.json${groups.length > 0 ? ' and throughput.svg' : ''}`);
+  if (failures.length > 0) {
+    process.stderr.write(`bench: ${failures.length} benchmark(s) FAILED:\n`);
+    for (const failure of failures) {
+      process.stderr.write(`  ${failure.group} | ${failure.subject}: ${failure.status === 'failed' ? failure.reason : ''}\n`);
+    }
+    return 1;
+  }
+  return 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+process.once('exit', killAllChildren);
+
+main().then(
+  (code) => {
+    killAllChildren();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);
