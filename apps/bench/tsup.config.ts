@@ -12,11 +12,11 @@ const entry: Record<string, string> = {
   generator: 'src/generator-process.ts',
   'servers/pipe-echo': 'src/servers/pipe-echo.ts',
   'servers/readline-echo': 'src/servers/readline-echo.ts',
+  'servers/comm-seq': 'src/servers/comm-seq.ts',
 };
 const writtenElsewhereOrLater = [
   'codec',
   'client',
-  'servers/comm-seq',
   'servers/comm-threaded',
   'handlers/cpu-burn',
 ];

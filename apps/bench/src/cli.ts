@@ -305,7 +305,8 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${header}\n\n${table}\n\n${notes.map((note) => `- ${note}`).join('\n')}\n`);
 
   const failures = rows.filter((row) => row.status === 'failed');
-  const outDir = builtFile(quick ? '../results/tmp/' : '../results/');
+  // Only a whole full run replaces the committed figures; a quick or partial one goes to tmp/.
+  const outDir = builtFile(quick || values.only !== undefined ? '../results/tmp/' : '../results/');
   mkdirSync(outDir, { recursive: true });
   const json = {
     machine,
