@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { formatAddress, resolveTarget } from './address.js';
 
@@ -11,21 +13,39 @@ describe('resolveTarget', () => {
     expect(resolveTarget({ host: '::1', port: 7 })).toMatchObject({ host: '::1', display: '[::1]:7' });
   });
 
+  // The loopback interface exists everywhere; a scope must name an interface that exists.
+  const loopback = Object.keys(networkInterfaces()).find((name) => networkInterfaces()[name]?.some((entry) => entry.internal)) ?? 'lo';
+
   it('keeps the scope of a link-local address, also in its URL form %25', () => {
-    expect(resolveTarget({ host: 'fe80::1%eth0' })).toMatchObject({ host: 'fe80::1%eth0', display: '[fe80::1%eth0]:2000' });
-    expect(resolveTarget({ host: '[fe80::1%25eth0]' })).toMatchObject({ host: 'fe80::1%eth0' });
+    expect(resolveTarget({ host: `fe80::1%${loopback}` })).toMatchObject({ host: `fe80::1%${loopback}`, display: `[fe80::1%${loopback}]:2000` });
+    expect(resolveTarget({ host: `[fe80::1%25${loopback}]` })).toMatchObject({ host: `fe80::1%${loopback}` });
   });
 
   it('adds scopeId to the address, as the 4-tuple (host, port, flowinfo, scope_id) does', () => {
-    expect(resolveTarget({ host: 'fe80::1', scopeId: 'eth0' }).host).toBe('fe80::1%eth0');
-    expect(resolveTarget({ host: 'fe80::1', scopeId: 3, flowinfo: 0 }).host).toBe('fe80::1%3');
-    expect(resolveTarget({ host: 'fe80::1%eth0', scopeId: 'eth0' }).host).toBe('fe80::1%eth0');
+    expect(resolveTarget({ host: 'fe80::1', scopeId: loopback }).host).toBe(`fe80::1%${loopback}`);
+    expect(resolveTarget({ host: `fe80::1%${loopback}`, scopeId: loopback }).host).toBe(`fe80::1%${loopback}`);
     // Python's default scope_id is 0: no scope.
     expect(resolveTarget({ host: '::1', scopeId: 0 }).host).toBe('::1');
   });
 
+  it('refuses a link-local address without a scope, and a scope no interface has, before connecting', () => {
+    expect(() => resolveTarget({ host: 'fe80::1' })).toThrow(
+      expect.objectContaining({ code: 'COMM_INVALID_OPTION', message: 'fe80::1 is a link-local address: give its interface, e.g. fe80::1%eth0, or scopeId' }),
+    );
+    expect(() => resolveTarget({ host: 'FEBF::1' })).toThrow(/link-local/);
+    expect(() => resolveTarget({ host: 'fe80::1%no-such-if0' })).toThrow(/no network interface named 'no-such-if0' for fe80::1/);
+    expect(resolveTarget({ host: 'fec0::1' }).host).toBe('fec0::1');
+  });
+
+  it.runIf(process.platform === 'linux')('turns an interface index into its name, since Node reads the scope as a name', () => {
+    const loopbackIndex = Number(readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
+    expect(resolveTarget({ host: 'fe80::1', scopeId: loopbackIndex, flowinfo: 0 }).host).toBe('fe80::1%lo');
+    expect(resolveTarget({ host: `fe80::1%${loopbackIndex}` }).host).toBe('fe80::1%lo');
+    expect(() => resolveTarget({ host: 'fe80::1', scopeId: 999_999 })).toThrow(/no network interface has index 999999/);
+  });
+
   it('refuses a scope that contradicts the address or has no IPv6 address to go with', () => {
-    expect(() => resolveTarget({ host: 'fe80::1%eth0', scopeId: 'eth1' })).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
+    expect(() => resolveTarget({ host: `fe80::1%${loopback}`, scopeId: 'eth1' })).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
     expect(() => resolveTarget({ host: 'localhost', scopeId: 'eth0' })).toThrow(/scopeId needs an IPv6 address/);
     expect(() => resolveTarget({ host: 'fe80::1', scopeId: -1 })).toThrow(/scopeId/);
     expect(() => resolveTarget({ host: 'fe80::1', scopeId: 'a b' })).toThrow(/scopeId/);

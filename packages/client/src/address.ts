@@ -1,4 +1,6 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { isIP, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { InvalidOptionError } from '@comm/protocol';
 import { FlowinfoUnsupportedError } from './errors.js';
 
@@ -77,6 +79,50 @@ function checkScopeId(scopeId: string | number): string {
 }
 
 /**
+ * The interface name for a numeric scope. Node (libuv) reads the text after `%` as an
+ * interface name on Unix, so an index such as Python's `scope_id` has to become a name;
+ * Linux lists each interface's index in /sys. Windows takes indexes as they are.
+ */
+function scopeAsNodeTakesIt(scope: string): string {
+  if (!/^\d+$/.test(scope) || process.platform === 'win32') return scope;
+  let names: string[] = [];
+  try {
+    names = readdirSync('/sys/class/net');
+  } catch {
+    throw new InvalidOptionError(`scope ${scope} is an interface index; on this system give the interface name instead`);
+  }
+  for (const name of names) {
+    try {
+      if (readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() === scope) return name;
+    } catch {
+      // An interface that went away while we looked.
+    }
+  }
+  throw new InvalidOptionError(`no network interface has index ${scope}`);
+}
+
+/**
+ * A link-local address is ambiguous without its interface. Node 20 then fails with EINVAL,
+ * while newer Node versions pick an interface themselves (and ignore an unknown one), so
+ * both cases are refused here, before any packet leaves.
+ */
+function checkScope(host: string): string {
+  const percent = host.indexOf('%');
+  const address = percent === -1 ? host : host.slice(0, percent);
+  if (percent === -1) {
+    if (/^fe[89ab][0-9a-f]:/i.test(address)) {
+      throw new InvalidOptionError(`${address} is a link-local address: give its interface, e.g. ${address}%eth0, or scopeId`);
+    }
+    return host;
+  }
+  const scope = scopeAsNodeTakesIt(host.slice(percent + 1));
+  if (!/^\d+$/.test(scope) && !Object.hasOwn(networkInterfaces(), scope)) {
+    throw new InvalidOptionError(`no network interface named '${scope}' for ${address}`);
+  }
+  return `${address}%${scope}`;
+}
+
+/**
  * Checks an address as a caller gives it and turns it into what `net.connect` takes.
  * Accepts a host name, an IPv4 address, an IPv6 address with or without brackets, a scoped
  * link-local address (`fe80::1%eth0`) or an IPv6 address plus `scopeId`.
@@ -110,12 +156,13 @@ export function resolveTarget(input: AddressInput): Target {
     if (literalFamily !== 6) {
       throw new InvalidOptionError(`scopeId needs an IPv6 address, got '${input.host}'`);
     }
-    const percent = host.indexOf('%');
-    if (percent !== -1 && host.slice(percent + 1) !== scope) {
+    const existing = host.indexOf('%');
+    if (existing !== -1 && host.slice(existing + 1) !== scope) {
       throw new InvalidOptionError(`two different scopes: '${input.host}' and scopeId '${scope}'`);
     }
-    if (percent === -1) host = `${host}%${scope}`;
+    if (existing === -1) host = `${host}%${scope}`;
   }
+  if (literalFamily === 6) host = checkScope(host);
   if (literalFamily !== 0 && family !== 0 && literalFamily !== family) {
     throw new InvalidOptionError(`family ${family} was asked but ${host} is an IPv${literalFamily} address`);
   }

@@ -164,8 +164,12 @@ class PipelineSink implements ReplySlot {
   waitingSince = 0;
   /** The consumer is gone: replies still owed are read and dropped. */
   abandoned = false;
+  /** A failure of the whole pipeline (connection lost, timeout), thrown once the replies before it are taken. */
   error: CommError | undefined;
-  private replies: string[] = [];
+  /** Thrown at once: the caller asked to stop. */
+  abortError: CommError | undefined;
+  /** Replies, and reply errors (R7, R8) in the place of their reply. */
+  private replies: Array<string | CommError> = [];
   private head = 0;
   private wake: (() => void) | undefined;
 
@@ -176,12 +180,8 @@ class PipelineSink implements ReplySlot {
   receive(item: DecodedItem, client: CommClient): void {
     this.outstanding--;
     if (this.abandoned) return;
-    if (typeof item === 'string') {
-      this.replies.push(item);
-      this.notify();
-    } else {
-      this.fail(replyError(item, client.address));
-    }
+    this.replies.push(typeof item === 'string' ? item : replyError(item, client.address));
+    this.notify();
   }
 
   fail(error: CommError): void {
@@ -189,8 +189,13 @@ class PipelineSink implements ReplySlot {
     this.notify();
   }
 
-  take(): string {
-    const reply = this.replies[this.head++] as string;
+  abort(error: CommError): void {
+    this.abortError ??= error;
+    this.notify();
+  }
+
+  take(): string | CommError {
+    const reply = this.replies[this.head++] as string | CommError;
     if (this.head === this.replies.length) {
       this.replies.length = 0;
       this.head = 0;
@@ -218,13 +223,13 @@ class PipelineSink implements ReplySlot {
 /** The `BYE` line's slot: its reply means every earlier reply has arrived (R10). */
 class ByeSlot implements ReplySlot {
   constructor(
-    private readonly resolve: (reply: string) => void,
+    private readonly onReply: (reply: string | CommError) => void,
     private readonly reject: (error: CommError) => void,
   ) {}
 
   receive(item: DecodedItem, client: CommClient): void {
-    if (typeof item === 'string') this.resolve(item);
-    else this.reject(replyError(item, client.address));
+    // Even a bad reply is the BYE's reply: every earlier one has arrived and the server closes.
+    this.onReply(typeof item === 'string' ? item : replyError(item, client.address));
   }
 
   fail(error: CommError): void {
@@ -429,12 +434,14 @@ export class CommClient {
     if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
     const sink = new PipelineSink();
     const signal = options.signal;
-    const onAbort = (): void => sink.fail(new AbortedError(this.address, { cause: signal?.reason }));
+    const onAbort = (): void => sink.abort(new AbortedError(this.address, { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
     const onClose = (): void => sink.fail(this.closedError ?? new ClientClosedError(this.address));
     this.closeListeners.push(onClose);
     let sourceDone = false;
+    /** A failure reading `lines` (or a line with a break): thrown once the replies before it are yielded. */
+    let sourceError: unknown;
     let byeSeen = false;
     let pumpWaiting: (() => void) | undefined;
     // Refill only once half the window is free, so the pump wakes per batch, not per reply.
@@ -442,7 +449,7 @@ export class CommClient {
 
     const pump = async (): Promise<void> => {
       for await (const line of lines) {
-        if (sink.error !== undefined || sink.abandoned) return;
+        if (sink.abortError !== undefined || sink.error !== undefined || sink.abandoned) return;
         if (line === BYE) {
           byeSeen = true;
           return;
@@ -452,7 +459,7 @@ export class CommClient {
           await new Promise<void>((resolve) => {
             pumpWaiting = resolve;
           });
-          if (sink.error !== undefined || sink.abandoned) return;
+          if (sink.abortError !== undefined || sink.error !== undefined || sink.abandoned) return;
         }
         if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
         if (sink.outstanding++ === 0) sink.waitingSince = Date.now();
@@ -480,16 +487,18 @@ export class CommClient {
         sink.notify();
       },
       (error: unknown) => {
-        sink.fail(
-          error instanceof CommError ? error : new CommError(`reading the lines failed: ${String(error)}`, 'COMM_SOURCE_FAILED', { cause: error }),
-        );
+        sourceError = error;
+        sourceDone = true;
+        sink.notify();
       },
     );
 
     try {
       for (;;) {
+        if (sink.abortError !== undefined) throw sink.abortError;
         if (sink.buffered > 0) {
           const reply = sink.take();
+          if (typeof reply !== 'string') throw reply;
           if (pumpWaiting !== undefined && sink.inFlight <= refillAt) {
             const wake = pumpWaiting;
             pumpWaiting = undefined;
@@ -499,7 +508,10 @@ export class CommClient {
           continue;
         }
         if (sink.error !== undefined) throw sink.error;
-        if (sourceDone && sink.inFlight === 0) break;
+        if (sourceDone && sink.inFlight === 0) {
+          if (sourceError !== undefined) throw sourceError;
+          break;
+        }
         await sink.changed();
       }
       if (byeSeen) await this.close();
@@ -528,14 +540,8 @@ export class CommClient {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     if (this.state === 'closed') return Promise.resolve();
-    return this.sendBye().then(
-      () => undefined,
-      (error: unknown) => {
-        // The server closing before its BYE reply still leaves us closed, which is what was asked.
-        if (error instanceof CommError && error.code === 'COMM_CONNECTION_LOST') return undefined;
-        throw error;
-      },
-    );
+    void this.sendBye();
+    return this.closing ?? Promise.resolve();
   }
 
   /**
@@ -546,11 +552,12 @@ export class CommClient {
     this.lose(error ?? new ClientClosedError(this.address));
   }
 
+  /** Sends `BYE` and resolves with its reply once the connection has closed (R10). */
   private sendBye(): Promise<string> {
     this.state = 'closing';
     const deadline = this.closeTimeout;
     let timer: NodeJS.Timeout | undefined;
-    let reply = BYE;
+    let reply: string | CommError | undefined;
     const done = new Promise<string>((resolve, reject) => {
       if (deadline > 0) {
         timer = setTimeout(() => {
@@ -561,16 +568,27 @@ export class CommClient {
       }
       this.send(
         BYE,
-        new ByeSlot((text) => {
-          reply = text;
+        new ByeSlot((item) => {
+          reply = item;
           // Our FIN after the BYE reply; the server closes its side (R10), and 'close' follows.
           this.socket.end();
         }, reject),
       );
-      this.socket.once('close', () => resolve(reply));
+      this.socket.once('close', () => {
+        if (typeof reply === 'string') resolve(reply);
+        else if (reply !== undefined) reject(reply);
+      });
     }).finally(() => clearTimeout(timer));
-    this.closing = done.then(() => undefined);
-    // close() may never be awaited when BYE came through request() or pipeline().
+    this.closing = done.then(
+      () => undefined,
+      (error: unknown) => {
+        // Closed before the BYE reply (the server hung up, or destroy()): closed is what was asked.
+        const code = (error as { code?: unknown }).code;
+        if (code === 'COMM_CONNECTION_LOST' || code === 'COMM_CLIENT_CLOSED') return undefined;
+        throw error;
+      },
+    );
+    // When BYE came through request() or pipeline(), nobody may await close().
     this.closing.catch(() => undefined);
     return done;
   }
@@ -635,9 +653,7 @@ function connectError(error: NodeJS.ErrnoException, target: Target): CommError {
   const literal = tried.length === 1 && tried[0] === target.display;
   const address = tried.length === 0 || literal ? target.display : `${target.display} (${tried.join(', ')})`;
   if (leaves.every((leaf) => leaf.code === 'ECONNREFUSED')) return new ConnectionRefusedError(address, { cause: error });
-  const scoped = target.host.includes('%') || /^fe[89ab]/i.test(target.host);
-  const hint = code === 'EINVAL' && scoped ? `${code}: a link-local address needs the scope of an existing interface, e.g. fe80::1%eth0` : code;
-  return new ConnectFailedError(address, hint, { cause: error });
+  return new ConnectFailedError(address, code, { cause: error });
 }
 
 /**

@@ -97,4 +97,6 @@ export async function runFilter(
     }
   }
   writeBatch();
+  // Without a BYE line the input just ended: every reply is in, so end the conversation (R10).
+  if (!client.closed) await client.close();
 }

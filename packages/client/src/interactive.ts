@@ -28,6 +28,12 @@ export async function runInteractive(
   const terminal = output.isTTY === true && (input as { isTTY?: boolean }).isTTY === true;
   const reader = createInterface({ input, output, prompt: PROMPT, terminal });
   let interrupted = false;
+  // Lines read before the end of input still come; newer Node versions throw on prompt()
+  // by then, so the prompt is written by hand, as the chapter prints it after every reply.
+  let inputEnded = false;
+  reader.once('close', () => {
+    inputEnded = true;
+  });
   reader.on('SIGINT', () => {
     interrupted = true;
     client.destroy();
@@ -42,7 +48,8 @@ export async function runInteractive(
       }
       const reply = await client.request(line);
       output.write(`${reply}\n`);
-      reader.prompt();
+      if (inputEnded) output.write(PROMPT);
+      else reader.prompt();
     }
     if (interrupted) return 'interrupted';
     // End of input after a prompt: finish the prompt's line so the shell's starts clean.

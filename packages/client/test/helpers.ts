@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CommClient } from '../src/index.js';
@@ -100,6 +100,11 @@ export async function startNodeEcho(host = '127.0.0.1'): Promise<RunningPeer & {
     socket.on('error', () => undefined);
     socket.pipe(socket);
   });
+  return { ...(await listenTracked(server, sockets, host)), sockets };
+}
+
+/** Listens on `host`, port 0, and registers the server and its connections for {@link cleanUp}. */
+async function listenTracked(server: Server, sockets: Set<Socket>, host: string): Promise<RunningPeer> {
   const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
       serverStops.delete(stop);
@@ -108,7 +113,38 @@ export async function startNodeEcho(host = '127.0.0.1'): Promise<RunningPeer & {
     });
   serverStops.add(stop);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { port: (server.address() as AddressInfo).port, sockets, stop };
+  return { port: (server.address() as AddressInfo).port, stop };
+}
+
+/**
+ * A server that does what R10 says with BYE (unless told not to answer it) and records
+ * every line it got: enough to check what a client sends, line for line.
+ */
+export async function startRecordingServer(options: { replyToBye: boolean } = { replyToBye: true }): Promise<RunningPeer & { received: string[] }> {
+  const received: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let pending = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      pending += text;
+      let lf: number;
+      while ((lf = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, lf);
+        pending = pending.slice(lf + 1);
+        received.push(line);
+        if (line === 'BYE') {
+          if (options.replyToBye) socket.end('BYE\n');
+          return;
+        }
+        socket.write(`${line}\n`);
+      }
+    });
+  });
+  return { ...(await listenTracked(server, sockets, '127.0.0.1')), received };
 }
 
 export interface CliResult {
