@@ -238,6 +238,34 @@ export function normalizeAddress(address: string | undefined): string {
     : address;
 }
 
+/** Who is on the other end of a socket. */
+export interface PeerAddress {
+  /** Without the `::ffff:` prefix of IPv4-mapped addresses. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** `'IPv4'` for an IPv4-mapped peer of a dual-stack listener, as for a plain IPv4 one. */
+  readonly remoteFamily: string;
+}
+
+/**
+ * The peer of a socket as people expect to read it (R1): `127.0.0.1`, not `::ffff:127.0.0.1`.
+ * Empty address and port 0 for a socket that is already gone.
+ *
+ * @example
+ * ```ts
+ * remotePeer(socket); // { remoteAddress: '127.0.0.1', remotePort: 51234, remoteFamily: 'IPv4' }
+ * ```
+ */
+export function remotePeer(socket: Socket): PeerAddress {
+  const remoteAddress = normalizeAddress(socket.remoteAddress);
+  const family = socket.remoteFamily ?? '';
+  return {
+    remoteAddress,
+    remotePort: socket.remotePort ?? 0,
+    remoteFamily: family === 'IPv6' && remoteAddress.indexOf(':') === -1 ? 'IPv4' : family,
+  };
+}
+
 /**
  * The conversation over one connection (R2-R15): reads lines, answers each in order, enforces
  * the limits, and closes cleanly. Create one with {@link serveConnection}. It is also the
@@ -285,10 +313,10 @@ export class Conversation<State = Record<string, unknown>> implements Connection
     this.socket = socket;
     this.config = config;
     this.connectionId = connectionId;
-    const family = socket.remoteFamily ?? '';
-    this.remoteAddress = normalizeAddress(socket.remoteAddress);
-    this.remoteFamily = family === 'IPv6' && this.remoteAddress.indexOf(':') === -1 ? 'IPv4' : family;
-    this.remotePort = socket.remotePort ?? 0;
+    const peer = remotePeer(socket);
+    this.remoteAddress = peer.remoteAddress;
+    this.remotePort = peer.remotePort;
+    this.remoteFamily = peer.remoteFamily;
     this.lastActivityAt = performance.now();
 
     // Hold the socket until setup is done; a 'data' listener does not resume a paused socket.
