@@ -13,14 +13,10 @@ const entry: Record<string, string> = {
   'servers/pipe-echo': 'src/servers/pipe-echo.ts',
   'servers/readline-echo': 'src/servers/readline-echo.ts',
   'servers/comm-seq': 'src/servers/comm-seq.ts',
+  'servers/comm-threaded': 'src/servers/comm-threaded.ts',
+  'handlers/cpu-burn': 'src/handlers/cpu-burn.ts',
 };
-const writtenElsewhereOrLater = [
-  'codec',
-  'client',
-  'servers/comm-threaded',
-  'handlers/cpu-burn',
-];
-for (const optional of writtenElsewhereOrLater) {
+for (const optional of ['codec', 'client']) {
   if (existsSync(`src/${optional}.ts`)) entry[optional] = `src/${optional}.ts`;
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Every child starts through `sh` so its open-file limit can be raised first: holding 10,000
@@ -60,6 +61,8 @@ export interface ServerProcess {
   rss(): number;
   /** Open file descriptors now (entries of /proc/<pid>/fd): listeners plus accepted sockets. */
   openFiles(): number;
+  /** JSON lines the server printed after its first (e.g. its stats as it stops). */
+  readonly messages: ReadonlyArray<Record<string, unknown>>;
   /** SIGTERM, then SIGKILL if it has not exited within 3 s. */
   stop(): Promise<void>;
 }
@@ -100,9 +103,13 @@ export async function startServer(spec: ServerCommand, timeoutMs = 20_000): Prom
       reject(new Error(`${spec.name}: exited (${code ?? signal}) before listening. ${stderr()}`));
     });
   });
-  // Keep draining stdout so a chatty server never blocks on a full pipe.
+  // Keep draining stdout so a chatty server never blocks on a full pipe; JSON lines are kept.
+  const messages: Array<Record<string, unknown>> = [];
   lines.removeAllListeners('line');
-  lines.on('line', () => {});
+  lines.on('line', (line) => {
+    if (line.startsWith('{')) messages.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const stdoutDone = new Promise<void>((resolve) => lines.once('close', resolve));
   const pid = Number(info.pid ?? child.pid);
   return {
     name: spec.name,
@@ -111,12 +118,15 @@ export async function startServer(spec: ServerCommand, timeoutMs = 20_000): Prom
     info,
     rss: () => readRss(pid),
     openFiles: () => readdirSync(`/proc/${pid}/fd`).length,
+    messages,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await Promise.race([stdoutDone, sleep(1000)]);
     },
   };
 }

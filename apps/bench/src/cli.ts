@@ -70,9 +70,29 @@ function findNode26(): string | undefined {
   }
 }
 
+/** What one measurement gives: the generator's figures, and what the server said of itself. */
+interface Measurement {
+  result: LoadResult;
+  /** e.g. the threaded server's mechanism. */
+  mechanism?: string;
+  /** Share of the lines each thread answered, e.g. "52/48 %". */
+  threadShare?: string;
+}
+
+function threadShare(messages: ReadonlyArray<Record<string, unknown>>): string | undefined {
+  const stats = messages.find((message) => message.stats !== undefined)?.stats as
+    | { threads?: Array<{ linesIn?: number }> }
+    | undefined;
+  const lines = stats?.threads?.map((thread) => thread.linesIn ?? 0);
+  const total = lines?.reduce((sum, value) => sum + value, 0) ?? 0;
+  if (lines === undefined || lines.length < 2 || total === 0) return undefined;
+  return `${lines.map((value) => Math.round((100 * value) / total)).join('/')} %`;
+}
+
 /** One server under one load: start it, drive it from a generator process, stop it. */
-async function measureLoad(choice: ServerChoice & { command: ServerCommand }, scenario: LoadScenario): Promise<LoadResult> {
+async function measureLoad(choice: ServerChoice & { command: ServerCommand }, scenario: LoadScenario): Promise<Measurement> {
   const server = await startServer(choice.command);
+  let result: LoadResult;
   try {
     const generator = startGenerator(generatorScript, [
       '--port', String(server.port),
@@ -83,10 +103,17 @@ async function measureLoad(choice: ServerChoice & { command: ServerCommand }, sc
       '--server-pid', String(server.pid),
       '--deadline', String(timing.warmupMs + timing.durationMs + 90_000),
     ]);
-    return (await generator.finished()) as unknown as LoadResult;
+    result = (await generator.finished()) as unknown as LoadResult;
   } finally {
     await server.stop();
   }
+  const mechanism = server.info.mechanism;
+  const share = threadShare(server.messages);
+  return {
+    result,
+    ...(typeof mechanism === 'string' ? { mechanism } : {}),
+    ...(share !== undefined ? { threadShare: share } : {}),
+  };
 }
 
 function cores(value: number | undefined): string {
@@ -96,7 +123,7 @@ function cores(value: number | undefined): string {
 const generatorCores: number[] = [];
 
 async function runLoadScenario(scenario: LoadScenario): Promise<ResultRow[]> {
-  const results = new Map<string, LoadResult[]>();
+  const measured = new Map<string, Measurement[]>();
   const failed = new Map<string, string>();
   // Rounds interleave the servers, so a burst of noise from a neighbour spreads over all of them.
   for (let round = 1; round <= rounds; round++) {
@@ -104,37 +131,40 @@ async function runLoadScenario(scenario: LoadScenario): Promise<ResultRow[]> {
       if (!('command' in choice) || failed.has(choice.subject)) continue;
       progress(`${scenario.group} | ${choice.subject} | round ${round}/${rounds}`);
       try {
-        const result = await measureLoad(choice, scenario);
-        results.set(choice.subject, [...(results.get(choice.subject) ?? []), result]);
+        const measurement = await measureLoad(choice, scenario);
+        measured.set(choice.subject, [...(measured.get(choice.subject) ?? []), measurement]);
       } catch (error) {
         failed.set(choice.subject, errorText(error));
       }
     }
   }
-  const headline = (result: LoadResult): number =>
+  const headline = ({ result }: Measurement): number =>
     scenario.headline === 'throughput' ? result.linesPerSecond : result.latency.p50;
   return scenario.servers.map((choice): ResultRow => {
     const base = { group: scenario.group, subject: choice.subject };
     if (!('command' in choice)) return { ...base, status: 'skipped', reason: choice.skipped };
     const failure = failed.get(choice.subject);
     if (failure !== undefined) return { ...base, status: 'failed', reason: failure };
-    const all = results.get(choice.subject)!;
+    const all = measured.get(choice.subject)!;
     const chosen = [...all].sort((a, b) => headline(a) - headline(b))[Math.floor((all.length - 1) / 2)]!;
-    generatorCores.push(chosen.generatorCores);
-    const latency = chosen.latency;
+    const { result } = chosen;
+    generatorCores.push(result.generatorCores);
+    const latency = result.latency;
     const details: Record<string, string> =
       scenario.headline === 'throughput'
         ? { p50: formatMs(latency.p50), p99: formatMs(latency.p99), 'p99.9': formatMs(latency.p999) }
-        : { p99: formatMs(latency.p99), 'p99.9': formatMs(latency.p999), 'lines/s': chosen.linesPerSecond.toFixed(0) };
-    details['gen cpu'] = cores(chosen.generatorCores);
-    details['server cpu'] = cores(chosen.serverCores);
+        : { p99: formatMs(latency.p99), 'p99.9': formatMs(latency.p999), 'lines/s': result.linesPerSecond.toFixed(0) };
+    details['gen cpu'] = cores(result.generatorCores);
+    details['server cpu'] = cores(result.serverCores);
+    if (chosen.mechanism !== undefined) details.mechanism = chosen.mechanism;
+    if (chosen.threadShare !== undefined) details['lines by thread'] = chosen.threadShare;
     return {
       ...base,
       status: 'ok',
       value: headline(chosen),
       unit: scenario.headline === 'throughput' ? 'lines/s' : 'ms',
       details,
-      data: { ...chosen, rounds: all.map(headline) },
+      data: { ...result, ...chosen, result: undefined, rounds: all.map(headline) },
     };
   });
 }
