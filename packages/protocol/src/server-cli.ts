@@ -215,35 +215,43 @@ export async function runServerCli(
   if (!parsed.quiet) {
     server.on('connection', (info) => io.stdout(`Connected by ${formatEndpoint(info.remoteAddress, info.remotePort)}\n`));
   }
+  // Signals are handled from before the listening line, which is what tells the world we are up.
+  let signals = 0;
+  let stopped: (code: number) => void = () => {};
+  const stop = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = (): void => {
+    signals += 1;
+    if (signals === 1) {
+      io.stderr(`${spec.name}: shutting down, answering what was received (signal again to force)\n`);
+      server.close().then(
+        () => stopped(0),
+        (error: unknown) => {
+          io.stderr(`${spec.name}: ${(error as Error).message}\n`);
+          stopped(1);
+        },
+      );
+    } else if (signals === 2) {
+      io.stderr(`${spec.name}: forced shutdown\n`);
+      server.destroy();
+      stopped(1);
+    }
+  };
+  io.onSignal('SIGINT', onSignal);
+  io.onSignal('SIGTERM', onSignal);
+
   let address: AddressInfo;
   try {
     address = await server.listen();
   } catch (error) {
+    if (signals > 0) return stop;
     io.stderr(`${spec.name}: cannot listen: ${(error as Error).message}\n`);
     return 1;
   }
+  if (signals > 0) {
+    // A signal came while listen() was under way: the close before it found nothing to close.
+    server.destroy();
+    return stop;
+  }
   io.stderr(`${spec.name}: listening on ${formatEndpoint(address.address, address.port)}\n`);
-
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (): void => {
-      signals += 1;
-      if (signals === 1) {
-        io.stderr(`${spec.name}: shutting down, answering what was received (signal again to force)\n`);
-        server.close().then(
-          () => resolve(0),
-          (error: unknown) => {
-            io.stderr(`${spec.name}: ${(error as Error).message}\n`);
-            resolve(1);
-          },
-        );
-      } else if (signals === 2) {
-        io.stderr(`${spec.name}: forced shutdown\n`);
-        server.destroy();
-        resolve(1);
-      }
-    };
-    io.onSignal('SIGINT', onSignal);
-    io.onSignal('SIGTERM', onSignal);
-  });
+  return stop;
 }
