@@ -640,17 +640,21 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       socket.write('', (this.onFlushed ??= this.flushed.bind(this)));
       return;
     }
-    if (wasBusy) socket.resume();
+    if (wasBusy) this.readAgain();
+  }
+
+  /** Resumes reading after a pause (R13, R14: the paused time counts against neither deadline). */
+  private readAgain(): void {
+    this.activitySeen = true;
+    if (this.midLine) this.lineStartedAt = LINE_STARTED;
+    this.socket.resume();
   }
 
   private flushed(error?: Error | null): void {
     if (error) return;
     this.waitingForFlush = false;
     this.activitySeen = true;
-    if (this.phase !== Phase.Open) return;
-    // The time the server did not read does not count against the line in progress.
-    if (this.midLine) this.lineStartedAt = LINE_STARTED;
-    if (!this.busy) this.socket.resume();
+    if (this.phase === Phase.Open && !this.busy) this.readAgain();
   }
 
   /** Queues the FIN after the replies; then drops what the peer still sends until it closes. */

@@ -85,4 +85,34 @@ describe('listenDualStack', () => {
       message: `address in use: 127.0.0.1:${port} is taken by another process`,
     });
   });
+
+  // A kernel without IPv6 cannot be made inside a test (a network namespace with IPv6 disabled
+  // still binds ::), so this server answers a listen on :: as such a kernel does.
+  class ServerWithoutIpv6 extends net.Server {
+    override listen(...args: unknown[]): this {
+      const options = args[0] as net.ListenOptions;
+      if (options.host === '::') {
+        const error = Object.assign(new Error('listen EAFNOSUPPORT: address family not supported ::'), { code: 'EAFNOSUPPORT' });
+        process.nextTick(() => this.emit('error', error));
+        return this;
+      }
+      return super.listen(options);
+    }
+  }
+
+  it('R1: falls back to 0.0.0.0 when the host has no IPv6 and the host was left to the default', async () => {
+    const server = new ServerWithoutIpv6((socket) => socket.end('hi\n'));
+    servers.push(server);
+    const address = await listenDualStack(server, resolveServerOptions({ port: 0 }).listen);
+    expect(address.address).toBe('0.0.0.0');
+    expect(await greeting(address.port, '127.0.0.1')).toBe('hi\n');
+  });
+
+  it('does not fall back when :: was asked for by name', async () => {
+    const server = new ServerWithoutIpv6();
+    servers.push(server);
+    await expect(listenDualStack(server, resolveServerOptions({ port: 0, host: '::' }).listen)).rejects.toMatchObject({
+      code: 'EAFNOSUPPORT',
+    });
+  });
 });

@@ -8,7 +8,7 @@ import {
   type ConversationOptions,
   type HandlerFailedError,
 } from '../src/index.js';
-import { connectClient, destroyClients, exchange, settle } from './socket-helpers.js';
+import { connectClient, destroyClients, exchange, gatedHandler, settle } from './socket-helpers.js';
 
 const servers: net.Server[] = [];
 const conversations: Conversation<never>[] = [];
@@ -294,18 +294,29 @@ describe('conversation: limits', () => {
   });
 
   it('R14: the idle clock does not run while a handler works on a reply', async () => {
-    let release: () => void = () => {};
-    const { port } = await startServer({
-      idleTimeout: 100,
-      handler: () => new Promise<string>((resolve) => (release = () => resolve('late'))),
-    });
+    const gate = gatedHandler();
+    const { port } = await startServer({ idleTimeout: 100, handler: gate.handler });
     const client = await connectClient(port);
     await client.write('slow\n');
+    await gate.started;
     // Several idle periods pass while the handler works.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(client.socket.destroyed).toBe(false);
-    release();
-    expect(await client.waitForLines(1)).toEqual(['late']);
+    gate.release();
+    expect(await client.waitForLines(1)).toEqual(['SLOW']);
+  });
+
+  it('R13: the time a handler works does not count against the line that follows', async () => {
+    const gate = gatedHandler();
+    const { port } = await startServer({ lineTimeout: 200, handler: gate.handler });
+    const client = await connectClient(port);
+    await client.write('slow\npart');
+    await gate.started;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    gate.release();
+    expect(await client.waitForLines(1)).toEqual(['SLOW']);
+    await client.write('ial\n');
+    expect(await client.waitForLines(2)).toEqual(['SLOW', 'partial']);
   });
 
   it('R15: a client that sends without reading is not read past maxPendingReplyBytes; all its replies come once it reads', async () => {
@@ -344,24 +355,16 @@ describe('conversation: limits', () => {
 
 describe('conversation: ending', () => {
   it('R17: close() answers every line received (a handler in progress too), flushes, and closes', async () => {
-    let release: () => void = () => {};
-    let slowStarted: () => void = () => {};
-    const started = new Promise<void>((resolve) => (slowStarted = resolve));
-    const { port, served } = await startServer({
-      handler: (line) => {
-        if (line !== 'slow') return line;
-        slowStarted();
-        return new Promise<string>((resolve) => (release = () => resolve('SLOW')));
-      },
-    });
+    const gate = gatedHandler();
+    const { port, served } = await startServer({ handler: gate.handler });
     const client = await connectClient(port);
     await client.write('a\n');
     await client.waitForLines(1);
     await client.write('slow\nb\n');
-    await started;
+    await gate.started;
     const conversation = served[0] as Conversation;
     const closing = conversation.close();
-    release();
+    gate.release();
     await closing;
     await client.closed;
     expect(client.text()).toBe('a\nSLOW\nb\n');

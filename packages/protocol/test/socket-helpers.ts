@@ -96,3 +96,19 @@ export function destroyClients(): void {
 export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A handler that echoes every line but `slow`, which it holds until `release()`; `started`
+ * resolves once it holds one. For tests of what happens while a handler works.
+ */
+export function gatedHandler(): { handler: (line: string) => string | Promise<string>; started: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const handler = (line: string): string | Promise<string> => {
+    if (line !== 'slow') return line;
+    markStarted();
+    return new Promise<string>((resolve) => (release = () => resolve('SLOW')));
+  };
+  return { handler, started, release: () => release() };
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type SequentialServer, type SequentialServerOptions } from '../src/index.js';
 import type { ConnectionInfo, DisconnectInfo, WaitingInfo } from '../src/index.js';
-import { connectClient, destroyClients, exchange, settle } from '../../protocol/test/socket-helpers.js';
+import { connectClient, destroyClients, exchange, gatedHandler, settle } from '../../protocol/test/socket-helpers.js';
 
 const servers: SequentialServer[] = [];
 
@@ -92,6 +92,16 @@ describe('one client at a time (R16)', () => {
     await served.write('a\n');
     await served.waitForLines(1);
     expect(await exchange(port, 'x\n')).toMatch(/^ERR COMM_SERVER_BUSY /);
+  });
+
+  it('R3, R5, R6, R8: a BOM, CRLF, an empty line and invalid UTF-8 are handled as the spec says', async () => {
+    const { port } = await start();
+    const payload = Buffer.concat([
+      Buffer.from('\uFEFFfirst\r\n\n'),
+      Buffer.from([0x62, 0x61, 0x64, 0xff, 0x0a]),
+      Buffer.from('last\n'),
+    ]);
+    expect(await exchange(port, payload)).toBe('first\n\nERR COMM_INVALID_UTF8 invalid utf-8 in line\nlast\n');
   });
 
   it('R13: a slow sender is cut off by the line deadline, and the waiting client gets its turn', async () => {
@@ -206,16 +216,8 @@ describe('listening', () => {
 
 describe('shutdown (R17)', () => {
   it('R17: close() answers every line the served client sent, closes waiting clients without a line, and resolves', async () => {
-    let release: () => void = () => {};
-    let slowStarted: () => void = () => {};
-    const started = new Promise<void>((resolve) => (slowStarted = resolve));
-    const { server, port } = await start({
-      handler: (line) => {
-        if (line !== 'slow') return line;
-        slowStarted();
-        return new Promise<string>((resolve) => (release = () => resolve('SLOW')));
-      },
-    });
+    const gate = gatedHandler();
+    const { server, port } = await start({ handler: gate.handler });
     const served = await connectClient(port);
     await served.write('a\n');
     await served.waitForLines(1);
@@ -223,13 +225,13 @@ describe('shutdown (R17)', () => {
     await waitingCount(server, 1);
     await waiting.write('never answered\n');
     await served.write('slow\nb\n');
-    await started;
+    await gate.started;
     let closed = false;
     const closing = server.close().then(() => (closed = true));
     await waiting.closed;
     expect(waiting.text()).toBe('');
     expect(closed).toBe(false);
-    release();
+    gate.release();
     await closing;
     await served.closed;
     expect(served.text()).toBe('a\nSLOW\nb\n');
