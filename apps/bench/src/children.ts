@@ -41,13 +41,19 @@ export async function childNofile(): Promise<number> {
   return Number(output.trim());
 }
 
-/** Collects the last few KiB a child wrote on stderr, to explain its failure. */
+/**
+ * Keeps what a child wrote on stderr, to explain its failure in one line: the first line that
+ * names an error (Node prints a stack frame and a caret before it), else the last line.
+ */
 function keepStderr(child: ChildProcess): () => string {
-  let tail = '';
+  let head = '';
   child.stderr!.on('data', (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-4000);
+    if (head.length < 8000) head += chunk.toString();
   });
-  return () => tail.trim();
+  return () => {
+    const lines = head.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    return lines.find((line) => /^(\w*Error\b|Error \[|\w+Error:)|error:/i.test(line)) ?? lines.at(-1) ?? '';
+  };
 }
 
 /** A server running in its own process. */

@@ -85,3 +85,19 @@ describe('load generator', () => {
     });
   });
 });
+
+describe('server children', () => {
+  it('say in one line why a server did not start', async () => {
+    await expect(
+      startServer({ name: 'crashing', command: [process.execPath, '-e', 'throw new TypeError("no handler here")'] }),
+    ).rejects.toThrow(/crashing: exited \(1\) before listening\. TypeError: no handler here/);
+  });
+
+  it('run with the raised open-file limit', async () => {
+    server = await startServer({
+      name: 'limit',
+      command: ['sh', '-c', 'echo "{\\"port\\":1,\\"nofile\\":$(ulimit -n)}"; exec sleep 30'],
+    });
+    expect(Number(server.info.nofile)).toBeGreaterThanOrEqual(4096);
+  });
+});
