@@ -1,0 +1,90 @@
+import { CommError } from '@comm/protocol';
+
+/**
+ * The handler module could not be loaded in a worker: not found, a syntax error, a throw while
+ * it ran, or no `handler` function among its exports. `listen()` rejects with it; the module's
+ * own error is the `cause` (its `code`, e.g. `ERR_MODULE_NOT_FOUND`, kept).
+ *
+ * @example
+ * ```ts
+ * await server.listen().catch((err) => { if (err.code === 'COMM_HANDLER_LOAD_FAILED') console.error(err.cause); });
+ * ```
+ */
+export class HandlerLoadError extends CommError {
+  override readonly code = 'COMM_HANDLER_LOAD_FAILED' as const;
+  /** The module as the worker imported it (a `file:` URL, or the URL given). */
+  readonly module: string;
+  /** What went wrong, without the module's name. */
+  readonly reason: string;
+
+  constructor(module: string, reason: string, options?: { cause?: unknown }) {
+    super(`cannot load handler module ${module}: ${reason}`, 'COMM_HANDLER_LOAD_FAILED', options);
+    this.name = 'HandlerLoadError';
+    this.module = module;
+    this.reason = reason;
+  }
+}
+
+/** `mechanism` named one this runtime cannot run (e.g. `'transfer'` on Node 20). */
+export class MechanismUnavailableError extends CommError {
+  override readonly code = 'COMM_MECHANISM_UNAVAILABLE' as const;
+  readonly mechanism: string;
+
+  constructor(mechanism: string, available: readonly string[]) {
+    super(
+      `mechanism ${mechanism} is not available on Node ${process.versions.node} (${process.platform}); available: ${available.join(', ')}`,
+      'COMM_MECHANISM_UNAVAILABLE',
+    );
+    this.name = 'MechanismUnavailableError';
+    this.mechanism = mechanism;
+  }
+}
+
+/**
+ * A worker thread died (an uncaught exception in handler code, `process.exit()`, out of memory).
+ * Its connections were closed; lines they had sent that were not answered yet got
+ * `ERR COMM_HANDLER_FAILED handler failed` where the thread could still send it. The server
+ * emits it with the `workerExit` event and starts a new worker.
+ */
+export class WorkerFailedError extends CommError {
+  override readonly code = 'COMM_WORKER_FAILED' as const;
+  /** The pool slot (0-based) the worker filled. */
+  readonly thread: number;
+
+  constructor(thread: number, message: string, options?: { cause?: unknown }) {
+    super(`worker thread ${thread} failed: ${message}`, 'COMM_WORKER_FAILED', options);
+    this.name = 'WorkerFailedError';
+    this.thread = thread;
+  }
+}
+
+/** An error as it crosses a thread boundary: structured clone keeps neither its class nor `code`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/** Flattens any thrown value into something `postMessage` carries intact. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+    };
+  }
+  return { name: 'Error', message: `non-error thrown: ${String(error)}` };
+}
+
+/** Rebuilds an `Error` from {@link serializeError}'s result, with its `name`, `code` and the worker's stack. */
+export function deserializeError(serialized: SerializedError): Error {
+  const error = new Error(serialized.message) as Error & { code?: string };
+  error.name = serialized.name;
+  if (serialized.code !== undefined) error.code = serialized.code;
+  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  return error;
+}

@@ -1,0 +1,89 @@
+import type { Socket } from 'node:net';
+import { normalizeAddress, type InvalidUtf8Policy, type ListenConfig } from '@comm/protocol';
+import type { SerializedError } from './errors.js';
+import type { Mechanism } from './mechanism.js';
+import type { ConnectionCounts } from './stats.js';
+
+/** The conversation limits as plain values: they cross to the workers, which build the config again. */
+export interface ConversationLimits {
+  maxLineLength: number;
+  invalidUtf8: InvalidUtf8Policy;
+  lineTimeout: number;
+  idleTimeout: number;
+  maxPendingReplyBytes: number;
+  lingerTimeout: number;
+}
+
+/** What a worker is started with (`workerData`). */
+export interface WorkerInit {
+  mechanism: Mechanism;
+  /** The pool slot the worker fills. */
+  thread: number;
+  /** The handler module's URL; none means echo. */
+  handlerUrl: string | undefined;
+  limits: ConversationLimits;
+  listen: ListenConfig;
+  /** One 64-bit counter shared by every thread, so connection ids are unique across the pool. */
+  connectionIds: SharedArrayBuffer;
+}
+
+/** Who a client is, as it crosses threads. */
+export interface PeerInfo {
+  connectionId: number;
+  remoteAddress: string;
+  remotePort: number;
+  remoteFamily: string;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  /** `transfer`: serve this socket. */
+  | { type: 'socket'; socket: Socket; connectionId: number }
+  /** `reuse-port`: listen on this concrete address with `reusePort`. */
+  | { type: 'listen'; host: string; port: number }
+  /** `main-thread-io`: a connection begins; run `setup` if the module has one and answer `opened`. */
+  | { type: 'open'; peer: PeerInfo }
+  /** `main-thread-io`: answer these lines of one read, in order. */
+  | { type: 'batch'; connectionId: number; lines: string[] }
+  /** `main-thread-io`: the connection has closed; drop its state. */
+  | { type: 'forget'; connectionId: number }
+  | { type: 'stats'; requestId: number }
+  /** Stop accepting, close every connection gracefully, then say `drained`. */
+  | { type: 'shutdown' };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: 'ready'; hasSetup: boolean }
+  | { type: 'load-failed'; reason: string; cause: SerializedError | undefined }
+  | { type: 'listening' }
+  | { type: 'listen-failed'; error: SerializedError }
+  /** `reuse-port`: a connection was accepted here. */
+  | { type: 'connection'; peer: PeerInfo }
+  /** `transfer`, `reuse-port`: a connection served here has closed. */
+  | { type: 'closed'; connectionId: number }
+  | { type: 'opened'; connectionId: number; error?: SerializedError }
+  | { type: 'replies'; connectionId: number; replies: string[] }
+  /** A handler or setup failure; the client got `ERR COMM_HANDLER_FAILED ...`. */
+  | { type: 'handler-error'; connectionId: number; message: string; cause: SerializedError }
+  | { type: 'stats'; requestId: number; counts: ConnectionCounts }
+  /** Every connection has closed after `shutdown`; the thread's final counters. */
+  | { type: 'drained'; counts: ConnectionCounts }
+  /** An uncaught exception: the worker closes its connections and exits. */
+  | { type: 'fatal'; error: SerializedError };
+
+/** The next connection id, unique across the main thread and every worker. */
+export function nextConnectionId(counter: BigInt64Array): number {
+  return Number(Atomics.add(counter, 0, 1n) + 1n);
+}
+
+/** Who is on the other end of `socket`, taken before the socket moves to another thread. */
+export function peerOf(socket: Socket, connectionId: number): PeerInfo {
+  const remoteAddress = normalizeAddress(socket.remoteAddress);
+  const family = socket.remoteFamily ?? '';
+  return {
+    connectionId,
+    remoteAddress,
+    remotePort: socket.remotePort ?? 0,
+    remoteFamily: family === 'IPv6' && !remoteAddress.includes(':') ? 'IPv4' : family,
+  };
+}
