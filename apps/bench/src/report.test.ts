@@ -39,6 +39,12 @@ describe('evaluateTargets', () => {
     expect(result!.measured).toBeCloseTo(7.5);
     expect(result!.pass).toBeUndefined();
   });
+
+  it('shows an informational target without judging it', () => {
+    const [result] = evaluateTargets(rows, [{ group, subject: 'ours', baseline: 'pipe', atLeast: 0.8, informational: true }], false);
+    expect(result!.pass).toBeUndefined();
+    expect(formatTable(rows, [result!], false)).toMatch(/0\.75x pipe \(target ≥ 0\.8x\)\s+info/);
+  });
 });
 
 describe('formatTable', () => {

@@ -72,7 +72,7 @@ export function evaluateTargets(rows: readonly ResultRow[], targets: readonly Be
     }
     text += target.issue !== undefined ? `, #${target.issue})` : ')';
     const judged =
-      measured === undefined || quick
+      measured === undefined || quick || target.informational
         ? undefined
         : (target.atLeast === undefined || measured >= target.atLeast) &&
           (target.atMost === undefined || measured <= target.atMost);
@@ -83,7 +83,8 @@ export function evaluateTargets(rows: readonly ResultRow[], targets: readonly Be
 function verdict(result: TargetResult, quick: boolean): string {
   if (result.pass === true) return 'PASS';
   if (result.pass === false) return 'MISS';
-  return quick ? 'quick' : 'n/a';
+  if (quick) return 'quick';
+  return result.informational ? 'info' : 'n/a';
 }
 
 function figureOf(row: ResultRow): string {

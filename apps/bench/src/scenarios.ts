@@ -166,6 +166,7 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
 
   const threadedLoads = (node: string, runtime: string, withPython: boolean): Scenario[] => {
     const servers = serverCommands(node, runtime);
+    const informational = Number(runtime) < 26;
     return [
       [100, 16],
       [1000, 4],
@@ -184,9 +185,10 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
           servers.readline(),
           ...(withPython ? [servers.python()] : []),
         ],
+        // Issue 5 sets these on Node 26 and asks what Node 20 reaches: older runtimes are shown, not judged.
         targets: [
-          { group, subject: SUBJECTS.threaded2, baseline: SUBJECTS.pipe, atLeast: 0.7, issue: 5 },
-          { group, subject: SUBJECTS.threaded2, baseline: SUBJECTS.readline, atLeast: 5, issue: 5 },
+          { group, subject: SUBJECTS.threaded2, baseline: SUBJECTS.pipe, atLeast: 0.7, issue: 5, informational },
+          { group, subject: SUBJECTS.threaded2, baseline: SUBJECTS.readline, atLeast: 5, issue: 5, informational },
         ],
       };
     });

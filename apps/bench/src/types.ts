@@ -57,6 +57,8 @@ export interface BenchTarget {
   atMost?: number;
   /** The issue number that sets the target. */
   issue?: number;
+  /** Shown for information, never judged (e.g. a Node 26 target beside the Node 20 figure). */
+  informational?: boolean;
 }
 
 /** What one bench module returns. */
