@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
-/** What happened: a client connected, sent or received a line, or closed; or a remark. */
-export type TimelineKind = 'connect' | 'sent' | 'received' | 'closed' | 'waiting' | 'note';
+/**
+ * What happened: a client connected, sent or received a line; the server took a client
+ * (`served`) or let it wait in line (`waiting`); or a remark (`note`).
+ */
+export type TimelineKind = 'connect' | 'sent' | 'received' | 'served' | 'waiting' | 'note';
 
 /** One row of the timeline. */
 export interface TimelineEvent {
@@ -10,9 +13,9 @@ export interface TimelineEvent {
   /** The client's name and address, e.g. `A 127.0.0.1`. */
   client: string;
   kind: TimelineKind;
-  /** The line sent or received, or the remark. */
+  /** The line sent or received, or what the server said, or the remark. */
   text?: string;
-  /** The thread that served the line, when the server tells. */
+  /** The thread that serves the client, as the server tells it. */
   thread?: string;
 }
 
@@ -25,7 +28,7 @@ const ARROWS: Record<TimelineKind, string> = {
   connect: '··',
   sent: '→ ',
   received: '← ',
-  closed: '× ',
+  served: '» ',
   waiting: '… ',
   note: '  ',
 };
@@ -66,15 +69,8 @@ function formatColumns(time: string, server: string, thread: string, client: str
 
 /** One row as printed: `+ms server thread client arrow text`. */
 export function formatRow(row: TimelineRow): string {
-  const text =
-    row.text === undefined
-      ? kindWord(row.kind)
-      : row.kind === 'note' || row.kind === 'waiting'
-        ? row.text
-        : JSON.stringify(row.text);
+  // Lines are quoted, so an empty line or trailing spaces show; what the demo says is not.
+  const quoted = row.kind === 'sent' || row.kind === 'received';
+  const text = row.text === undefined ? '' : quoted ? JSON.stringify(row.text) : row.text;
   return formatColumns(`+${Math.round(row.ms)} ms`, row.server, row.thread ?? '', row.client, `${ARROWS[row.kind]} ${text}`);
-}
-
-function kindWord(kind: TimelineKind): string {
-  return kind === 'connect' ? 'connected' : kind === 'closed' ? 'closed' : '';
 }

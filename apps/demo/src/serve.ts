@@ -1,0 +1,42 @@
+import type { Writable } from 'node:stream';
+import type { Command } from './args.js';
+import { startSequential, startThreaded, type Announcement } from './servers.js';
+
+/** What `serve` prints for each thing the server tells. */
+export function formatAnnouncement(announcement: Announcement): string {
+  if (announcement.type === 'served') return `${announcement.message} (${announcement.thread})`;
+  const who = announcement.remoteFamily === 'IPv6' ? `[${announcement.remoteAddress}]` : announcement.remoteAddress;
+  return `${who}:${announcement.remotePort} waits in line (number ${announcement.position})`;
+}
+
+/**
+ * `comm-demo serve --seq|--threaded`: one server in the foreground, logging each client, until
+ * SIGINT or SIGTERM; then a graceful close (R17). A second signal closes at once.
+ *
+ * @example
+ * ```ts
+ * const exitCode = await serve({ kind: 'serve', server: 'seq', port: 2000, host: undefined, threads: undefined }, process.stdout);
+ * ```
+ */
+export async function serve(command: Extract<Command, { kind: 'serve' }>, out: Writable): Promise<number> {
+  const print = (line: string): boolean => out.write(line + '\n');
+  const options = { port: command.port, host: command.host, threads: command.threads };
+  const server = command.server === 'seq' ? await startSequential(options) : await startThreaded(options);
+  server.onAnnouncement((announcement) => print(formatAnnouncement(announcement)));
+  print(server.description);
+  print(`Try: nc localhost ${server.address.port}   (Ctrl-C stops the server)`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  print(`${signal}: closing; every line received is answered first (a second signal stops at once)`);
+  const force = (): void => {
+    print('closing at once');
+    server.destroy();
+  };
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  await server.close();
+  print('closed');
+  return 0;
+}
