@@ -229,7 +229,7 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
   scenarios.push(cpuScenario(process.execPath, major ?? '?'));
   if (scale.node26 !== undefined) scenarios.push(cpuScenario(scale.node26, '26'));
 
-  const memoryGroup = `memory: resident bytes per connection, ${scale.memoryConnections.toLocaleString('en-US')} connections`;
+  const memoryGroup = `memory: resident memory per connection, Node ${major} unless named, ${scale.memoryConnections.toLocaleString('en-US')} connections`;
   scenarios.push({
     kind: 'memory',
     group: memoryGroup,
@@ -237,10 +237,27 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
     servers: [
       { ...here.seq({ maxWaiting: scale.memoryConnections + 10 }), subject: `${SUBJECTS.seq} (waiting clients)`, echo: 'first' },
       { ...here.threaded(SUBJECTS.threaded2, { threads: 2 }), subject: `${SUBJECTS.threaded2} (idle)`, echo: 'all' },
+      ...(scale.node26 !== undefined
+        ? [
+            {
+              ...serverCommands(scale.node26, '26').threaded(SUBJECTS.threaded2, { threads: 2 }),
+              subject: `${SUBJECTS.threaded2}, Node 26 (idle)`,
+              echo: 'all' as const,
+            },
+          ]
+        : []),
       { ...here.pipe(), subject: 'plain Node net echo (idle)', echo: 'all' },
+      ...(scale.node26 !== undefined
+        ? [{ ...serverCommands(scale.node26, '26').pipe(), subject: 'plain Node net echo, Node 26 (idle)', echo: 'all' as const }]
+        : []),
       { ...here.python(), subject: `${SUBJECTS.python} (idle)`, echo: 'all' },
     ],
-    targets: [{ group: memoryGroup, subject: `${SUBJECTS.threaded2} (idle)`, atMost: 7, issue: 5 }],
+    targets: [
+      { group: memoryGroup, subject: `${SUBJECTS.threaded2} (idle)`, atMost: 7, issue: 5 },
+      ...(scale.node26 !== undefined
+        ? [{ group: memoryGroup, subject: `${SUBJECTS.threaded2}, Node 26 (idle)`, atMost: 7, issue: 5 }]
+        : []),
+    ],
   });
   return scenarios;
 }
