@@ -67,7 +67,20 @@ export class InvalidOptionError extends CommError {
 /** The errors a line decoder reports in place of a line. */
 export type LineError = LineTooLongError | InvalidUtf8Error;
 
-/** True for the errors a decoder reports in place of a line (as opposed to a decoded string). */
+/**
+ * True for the errors a decoder reports in place of a line (as opposed to a decoded string).
+ * It matches on `code`, so it also recognises errors from another copy of this package.
+ *
+ * @example
+ * ```ts
+ * for (const item of decoder.push(chunk)) {
+ *   if (isLineError(item)) reply(`ERR ${item.code} ${item.message}`);
+ *   else reply(item);
+ * }
+ * ```
+ */
 export function isLineError(item: unknown): item is LineError {
-  return item instanceof LineTooLongError || item instanceof InvalidUtf8Error;
+  if (!(item instanceof Error)) return false;
+  const code = (item as { code?: unknown }).code;
+  return code === 'COMM_LINE_TOO_LONG' || code === 'COMM_INVALID_UTF8';
 }

@@ -7,7 +7,10 @@ import type { LineError } from './errors.js';
 export interface LineStreamOptions extends LineDecoderOptions {
   /**
    * Called with each line error (too long, invalid UTF-8); the stream then goes on with the
-   * next line. Without it, the first line error fails the stream.
+   * next line. Without it, the first line error fails the stream, and lines the stream still
+   * buffers are dropped, as with any stream error. In the stream adapters it is called when the
+   * line is decoded, possibly before the reader has taken the lines before it; where lines and
+   * errors must stay in order (one reply each), use {@link readLines} or `LineDecoder`.
    */
   onLineError?: (error: LineError) => void;
 }
@@ -114,7 +117,9 @@ export class LineEncoderStream extends TransformStream<string, Uint8Array> {
 
 /**
  * The lines of a readable byte stream (a socket, a file stream, any async iterable of bytes)
- * as an async iterable. A final line without LF is yielded too.
+ * as an async iterable. A final line without LF is yielded too. Lines and errors keep their
+ * order: `onLineError` is called, or the error thrown, after every line before it was yielded.
+ * Leaving the loop early (`break`) destroys a Node stream source, as iterating it does.
  *
  * @throws the first line error, unless `onLineError` is given.
  * @example
@@ -127,16 +132,20 @@ export async function* readLines(
   options: LineStreamOptions = {},
 ): AsyncGenerator<string, void, undefined> {
   const decoder = new LineDecoder(options);
-  const lines: string[] = [];
-  const collect = (line: string): void => {
-    lines.push(line);
-  };
   for await (const chunk of source as AsyncIterable<Uint8Array>) {
-    const error = deliver(decoder.push(chunk), collect, options.onLineError);
-    yield* lines.splice(0);
-    if (error) throw error;
+    yield* linesInOrder(decoder.push(chunk), options.onLineError);
   }
-  const error = deliver(decoder.end(), collect, options.onLineError);
-  yield* lines.splice(0);
-  if (error) throw error;
+  yield* linesInOrder(decoder.end(), options.onLineError);
+}
+
+/** The lines of `items`, with each error handed to `onLineError` (or thrown) in its place. */
+function* linesInOrder(
+  items: DecodedItem[],
+  onLineError: ((error: LineError) => void) | undefined,
+): Generator<string, void, undefined> {
+  for (const item of items) {
+    if (typeof item === 'string') yield item;
+    else if (onLineError) onLineError(item);
+    else throw item;
+  }
 }
