@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LineDecoder, type DecodedItem, type InvalidUtf8Policy } from './codec.js';
@@ -289,6 +290,8 @@ export class Conversation<State = Record<string, unknown>> implements Connection
   error: Error | undefined = undefined;
 
   private readonly config: ConversationConfig<State>;
+  /** No handler: the reply is the line (R9's reference behaviour). */
+  private readonly echoes: boolean;
   private phase = Phase.Setup;
   private decoder: LineDecoder | undefined = undefined;
   private userState: State | undefined = undefined;
@@ -312,6 +315,7 @@ export class Conversation<State = Record<string, unknown>> implements Connection
   constructor(socket: Socket, config: ConversationConfig<State>, connectionId: number) {
     this.socket = socket;
     this.config = config;
+    this.echoes = config.handler === undefined && config.answerBatch === undefined;
     this.connectionId = connectionId;
     const peer = remotePeer(socket);
     this.remoteAddress = peer.remoteAddress;
@@ -444,6 +448,8 @@ export class Conversation<State = Record<string, unknown>> implements Connection
     // After the FIN is queued the peer's bytes are only read to be dropped.
     if (this.phase !== Phase.Open) return;
     this.activitySeen = true;
+    // The echo fast path needs a decoder with nothing held: one that has seen a chunk ending in LF.
+    if (this.echoes && this.decoder !== undefined && !this.midLine && this.echoVerbatim(chunk)) return;
     const wasMidLine = this.midLine;
     const items = (this.decoder ??= new LineDecoder(this.config)).push(chunk);
     if (chunk[chunk.length - 1] === LF) {
@@ -458,6 +464,44 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       if (!wasMidLine || lineEnded) this.lineStartedAt = LINE_STARTED;
     }
     if (items.length > 0) this.answer(items, false);
+  }
+
+  /**
+   * Echo without decoding: when the complete lines of a read are valid UTF-8 with no CR, within
+   * the limit and no `BYE`, their echo is the very bytes that came, so they are written back as
+   * they are (the speed of a raw pipe, one write per read). Anything else takes the general path.
+   */
+  private echoVerbatim(chunk: Buffer): boolean {
+    const end = chunk.lastIndexOf(LF) + 1;
+    if (end === 0) return false;
+    const cr = chunk.indexOf(CR);
+    if (cr !== -1 && cr < end) return false;
+    const lines = end === chunk.length ? chunk : chunk.subarray(0, end);
+    if (!isUtf8(lines)) return false;
+    const max = this.config.maxLineLength;
+    let count = 0;
+    for (let start = 0, lf = chunk.indexOf(LF); lf !== -1 && lf < end; start = lf + 1, lf = chunk.indexOf(LF, start)) {
+      const length = lf - start;
+      if (length > max) return false;
+      // B, Y, E
+      if (length === 3 && chunk[start] === 0x42 && chunk[start + 1] === 0x59 && chunk[start + 2] === 0x45) return false;
+      count += 1;
+    }
+    this.linesIn += count;
+    const socket = this.socket;
+    socket.write(lines);
+    if (end < chunk.length) {
+      // The unfinished line after the last LF goes to the decoder, and its deadline starts now.
+      this.midLine = true;
+      this.lineStartedAt = LINE_STARTED;
+      const items = (this.decoder as LineDecoder).push(chunk.subarray(end));
+      if (items.length > 0) {
+        this.answer(items, false);
+        return true;
+      }
+    }
+    if (socket.writableLength > this.config.maxPendingReplyBytes) this.pauseForReplies();
+    return true;
   }
 
   private peerEnd(): void {
@@ -487,9 +531,9 @@ export class Conversation<State = Record<string, unknown>> implements Connection
     }
     this.linesIn += items.length;
     const config = this.config;
-    if (config.answerBatch !== undefined) this.answerBatch(items, bye, final);
-    else if (config.handler !== undefined) this.answerEach(items, 0, bye, final);
-    else this.echo(items, bye, final);
+    if (this.echoes) this.echo(items, bye, final);
+    else if (config.answerBatch !== undefined) this.answerBatch(items, bye, final);
+    else this.answerEach(items, 0, bye, final);
   }
 
   private echo(items: DecodedItem[], bye: boolean, final: boolean): void {
@@ -633,14 +677,16 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       this.peerEnded = false;
       return this.peerEnd();
     }
-    if (socket.writableLength > this.config.maxPendingReplyBytes) {
-      // R15: read no more until the client has taken what we hold.
-      this.waitingForFlush = true;
-      socket.pause();
-      socket.write('', (this.onFlushed ??= this.flushed.bind(this)));
-      return;
-    }
-    if (wasBusy) this.readAgain();
+    if (socket.writableLength > this.config.maxPendingReplyBytes) this.pauseForReplies();
+    else if (wasBusy) this.readAgain();
+  }
+
+  /** R15: reads no more until the client has taken what we hold. */
+  private pauseForReplies(): void {
+    this.waitingForFlush = true;
+    this.socket.pause();
+    // The callback of an empty write runs once everything queued before it has gone to the kernel.
+    this.socket.write('', (this.onFlushed ??= this.flushed.bind(this)));
   }
 
   /** Resumes reading after a pause (R13, R14: the paused time counts against neither deadline). */

@@ -130,6 +130,68 @@ describe('conversation: lines and replies', () => {
   });
 });
 
+describe('conversation: the echo fast path', () => {
+  it('R10, R3, R7, R8: after the first read, BYE, CR, too long lines and invalid UTF-8 still take the careful path', async () => {
+    const { port } = await startServer({ maxLineLength: 8 });
+    const client = await connectClient(port);
+    const steps: [string | Buffer, string[]][] = [
+      ['warm\n', ['warm']],
+      ['a\r\nb\n', ['a', 'b']],
+      ['12345678\n123456789\n', ['12345678', 'ERR COMM_LINE_TOO_LONG line too long: more than 8 bytes']],
+      [Buffer.from([0x78, 0xfe, 0x0a]), ['ERR COMM_INVALID_UTF8 invalid utf-8 in line']],
+      ['spl', []],
+      ['it\nnext\nhal', ['split', 'next']],
+      ['f\n', ['half']],
+      ['x\nBYE\ny\n', ['x', 'BYE']],
+    ];
+    const expected: string[] = [];
+    for (const [bytes, replies] of steps) {
+      await client.write(bytes);
+      expected.push(...replies);
+      expect(await client.waitForLines(expected.length)).toEqual(expected);
+    }
+    await client.closed;
+    expect(client.lines()).toEqual(expected);
+  });
+
+  it('R9: echo answers any byte stream, in any pieces, exactly as a handler returning the line does', async () => {
+    const fast = await startServer({ maxLineLength: 16 });
+    const careful = await startServer({ maxLineLength: 16, handler: (line) => line });
+    // A fixed-seed generator: the same cases on every run.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = [Buffer.from('a'), Buffer.from('é'), Buffer.from('\n'), Buffer.from('\r'), Buffer.from('BYE'), Buffer.from([0xff]), Buffer.from('\uFEFF'), Buffer.from('xxxxxxxxxx')];
+    for (let round = 0; round < 12; round++) {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 200; i++) parts.push(alphabet[random(alphabet.length)] as Buffer);
+      const stream = Buffer.concat(parts);
+      // Half the cuts fall just after an LF, where the fast path may take the next read.
+      const cuts = Array.from({ length: 10 }, () => {
+        const at = random(stream.length);
+        return random(2) === 0 ? at : stream.indexOf(0x0a, at) + 1 || at;
+      }).sort((a, b) => a - b);
+      const answers = await Promise.all(
+        [fast.port, careful.port].map(async (port) => {
+          const client = await connectClient(port);
+          let from = 0;
+          for (const cut of [...cuts, stream.length]) {
+            await client.write(stream.subarray(from, cut));
+            await settle(2);
+            from = cut;
+          }
+          client.socket.end();
+          await client.closed;
+          return client.text();
+        }),
+      );
+      expect(answers[0]).toBe(answers[1]);
+    }
+  });
+});
+
 describe('conversation: BYE and the end of input', () => {
   it('R10: BYE answers the lines before it, answers BYE, closes, and drops what follows', async () => {
     const seen: string[] = [];
