@@ -33,6 +33,8 @@ class Actor {
   thread: string | undefined;
   /** Settles at the server's first word on this client: served, or waiting in line. */
   readonly announced = new Signal();
+  /** Settles when the server says which thread serves this client. */
+  readonly served = new Signal();
   /** Settles when this client has its first reply, or the server says it waits in line. */
   readonly answeredOrWaiting = new Signal();
   /** The reply to the client's first line, sent as soon as it is connected. */
@@ -51,6 +53,11 @@ class Actor {
     this.record({ client: this.label, kind: 'sent', text: line });
     // request('BYE') ends the conversation as R10 says and resolves with the server's BYE.
     const reply = await this.client.request(line, { timeout: STEP_TIMEOUT_MS });
+    // With reuse-port a worker accepts and tells the main thread by message, which may come
+    // after the reply itself: wait for it, so that every reply row names its thread.
+    if (this.thread === undefined) {
+      await within(this.served.promise, STEP_TIMEOUT_MS, `the server to say which thread serves ${this.name}`);
+    }
     this.record({ client: this.label, kind: 'received', text: reply, thread: this.thread });
     this.answeredOrWaiting.resolve();
     return reply;
@@ -170,6 +177,7 @@ function describe(
   if (announcement.type === 'served') {
     actor.thread = announcement.thread;
     record({ client: actor.label, kind: 'served', text: `server: ${announcement.message}`, thread: actor.thread });
+    actor.served.resolve();
   } else {
     const position = announcement.position === 1 ? 'next' : `number ${announcement.position}`;
     record({ client: actor.label, kind: 'waiting', text: `server: waits in line (${position}), unread` });
