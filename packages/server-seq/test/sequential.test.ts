@@ -64,6 +64,21 @@ describe('one client at a time (R16)', () => {
     expect(waiting.map((client) => client.text())).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n']);
   });
 
+  it('R11, R16: a waiting client that sends its lines and half-closes gets every reply when its turn comes', async () => {
+    const { server, port } = await start();
+    const first = await connectClient(port);
+    await first.write('first\n');
+    await first.waitForLines(1);
+    const patient = await connectClient(port);
+    await waitingCount(server, 1);
+    patient.socket.end('one\ntwo\nlast without LF');
+    await settle(20);
+    expect(patient.text()).toBe('');
+    first.socket.end();
+    await patient.closed;
+    expect(patient.text()).toBe('one\ntwo\nlast without LF\n');
+  });
+
   it('R16: past maxWaiting a new client gets ERR COMM_SERVER_BUSY and is closed; the waiting one is still served', async () => {
     const { server, port } = await start({ maxWaiting: 1 });
     const busy: number[] = [];
