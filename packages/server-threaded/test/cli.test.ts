@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killChildren, runCli, startCli, waitForStderr } from './cli-process.js';
-import { PROBE_HANDLER, clientsUnderLoad, connectClient, destroyClients, exchange, expectAnsweredPrefixes } from './helpers.js';
+import { PROBE_HANDLER, clientsUnderLoad, destroyClients, exchange, expectAnsweredPrefixes } from './helpers.js';
 
 afterEach(() => {
   destroyClients();
@@ -61,13 +63,18 @@ describe('comm-server-threaded', () => {
 
   it('a second signal forces the shutdown when a client that does not read holds it up (exit 1)', async () => {
     const { run, port } = await startCli(['--threads', '1', '--quiet', '--max-pending-reply-bytes', '16KiB']);
-    const client = await connectClient(port, '127.0.0.1', { read: false });
-    client.socket.write(`${'x'.repeat(1000)}\n`.repeat(8 * 1024));
+    // A plain socket: the forced close resets it, and the shared TestClient's `closed` rejects on a reset.
+    const client = net.connect({ port, host: '127.0.0.1' });
+    client.on('error', () => {});
+    await once(client, 'connect');
+    client.pause();
+    client.write(`${'x'.repeat(1000)}\n`.repeat(8 * 1024));
     await new Promise((resolve) => setTimeout(resolve, 200));
     run.child.kill('SIGTERM');
     await waitForStderr(run, /shutting down/);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/forced shutdown/);
+    client.destroy();
   });
 });

@@ -75,7 +75,7 @@ describe.each(MECHANISMS)('worker faults, mechanism %s', (mechanism) => {
     await victim.write('exit\n');
     const [error] = await exited;
     expect(error.message).toMatch(/exited with code 7/);
-    await victim.closed;
+    await closedCleanly(victim);
     // With main-thread-io the socket is on the main thread, which answers the line in flight;
     // otherwise the thread took the socket with it and the client only sees the close.
     const expected = mechanism === 'main-thread-io' ? [victimThread, 'ERR COMM_HANDLER_FAILED handler failed'] : [victimThread];
@@ -85,16 +85,20 @@ describe.each(MECHANISMS)('worker faults, mechanism %s', (mechanism) => {
     expect(await exchange(port, 'new client\n')).toBe('new client\n');
   });
 
-  it('listen() rejects with COMM_ADDRESS_IN_USE when the port is taken', async () => {
-    const holder = net.createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const { port } = holder.address() as net.AddressInfo;
-    try {
-      const server = createServer({ mechanism, host: '127.0.0.1', port, threads: 1 });
-      await expect(server.listen()).rejects.toMatchObject({ code: 'COMM_ADDRESS_IN_USE' });
-      await server.close();
-    } finally {
-      holder.close();
+  it('listen() rejects with COMM_ADDRESS_IN_USE when the port is taken, even by a reusePort listener', async () => {
+    // A holder with reusePort would silently share the port with reuse-port workers, were it not checked.
+    const holders = MECHANISMS.includes('reuse-port') ? [false, true] : [false];
+    for (const reusePort of holders) {
+      const holder = net.createServer();
+      await new Promise<void>((resolve) => holder.listen({ port: 0, host: '127.0.0.1', reusePort } as net.ListenOptions, resolve));
+      const { port } = holder.address() as net.AddressInfo;
+      try {
+        const server = createServer({ mechanism, host: '127.0.0.1', port, threads: 1 });
+        await expect(server.listen()).rejects.toMatchObject({ code: 'COMM_ADDRESS_IN_USE' });
+        await server.close();
+      } finally {
+        holder.close();
+      }
     }
   });
 });

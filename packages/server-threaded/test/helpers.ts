@@ -51,9 +51,11 @@ export async function ask(client: TestClient, line: string): Promise<string> {
 }
 
 /** Resolves once the client's socket has closed, with whether it was a clean FIN (no reset). */
-export async function closedCleanly(client: TestClient): Promise<boolean> {
-  const { error } = await client.closed;
-  return error === undefined;
+export function closedCleanly(client: TestClient): Promise<boolean> {
+  // Not `client.closed`: it rejects on a reset rather than reporting it.
+  const socket = client.socket;
+  if (socket.closed) return Promise.resolve(!socket.errored);
+  return new Promise((resolve) => socket.once('close', (hadError: boolean) => resolve(!hadError)));
 }
 
 /** Waits for an event, for at most `limit` ms, so a missing event fails the test instead of hanging it. */
