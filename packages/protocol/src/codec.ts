@@ -75,13 +75,14 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** The text of `bytes[start, end)`, or `undefined` when those bytes are not valid UTF-8. */
-function decodeValidUtf8(bytes: Buffer, start: number, end: number): string | undefined {
+/**
+ * The text of `bytes[start, end)`, which hold at least one non-ASCII byte, or `undefined` when
+ * they are not valid UTF-8.
+ */
+function decodeNonAscii(bytes: Buffer, start: number, end: number): string | undefined {
   if (transcodeUtf8ToUtf16 !== undefined) {
-    const region = bytes.subarray(start, end);
-    if (isAscii(region)) return bytes.toString('latin1', start, end);
     try {
-      return transcodeUtf8ToUtf16(region, 'utf8', 'utf16le').toString('utf16le');
+      return transcodeUtf8ToUtf16(bytes.subarray(start, end), 'utf8', 'utf16le').toString('utf16le');
     } catch {
       return undefined;
     }
@@ -240,21 +241,53 @@ export class LineDecoder {
 
   /** Decodes the complete lines in `chunk[start, end)`, where `end` is an LF and lines are LF-separated. */
   private decodeRegion(chunk: Buffer, start: number, end: number): DecodedItem[] {
-    const text = decodeValidUtf8(chunk, start, end);
-    if (text === undefined) return this.decodeRegionByBytes(chunk, start, end);
-    const lines: DecodedItem[] = text.split('\n');
-    const max = this.maxLineLength;
-    // A region within the limit holds no line over it, and one without CR has no CR to drop:
-    // the common case skips the per-line pass.
-    if (end - start <= max && text.indexOf('\r') === -1) return lines;
-    for (let i = 0; i < lines.length; i++) {
-      let line = lines[i] as string;
-      const n = line.length;
-      if (n !== 0 && line.charCodeAt(n - 1) === CR) line = lines[i] = line.slice(0, n - 1);
-      // A UTF-16 unit is at most 3 UTF-8 bytes, so most lines pass without counting bytes.
-      if (line.length * 3 > max && Buffer.byteLength(line, 'utf8') > max) lines[i] = this.tooLong();
+    // A region within the limit holds no line over it: the common case counts no bytes.
+    const mayBeTooLong = end - start > this.maxLineLength;
+    // ASCII is UTF-8 already, and a copy (latin1) is the fastest way to a string.
+    if (isAscii(chunk.subarray(start, end))) {
+      return this.splitOneByte(chunk.toString('latin1', start, end), mayBeTooLong);
     }
+    const text = decodeNonAscii(chunk, start, end);
+    if (text === undefined) return this.decodeRegionByBytes(chunk, start, end);
+    return this.sliceLines(text, mayBeTooLong);
+  }
+
+  /**
+   * Lines of a one-byte string, by `split`: on one-byte strings it beats an `indexOf` loop for
+   * short lines (measured: 3.6 vs 3.1 GB/s on 64 B lines, Node 20 and 26).
+   */
+  private splitOneByte(text: string, mayBeTooLong: boolean): DecodedItem[] {
+    const lines: DecodedItem[] = text.split('\n');
+    if (!mayBeTooLong && text.indexOf('\r') === -1) return lines;
+    for (let i = 0; i < lines.length; i++) lines[i] = this.lineOrError(lines[i] as string, mayBeTooLong);
     return lines;
+  }
+
+  /**
+   * Lines of a two-byte string, by an `indexOf` loop: there V8's `split` is far slower
+   * (measured on 64 B / 1 KiB lines: 1.3 / 1.7 GB/s against 1.5 / 2.9 GB/s on Node 20).
+   */
+  private sliceLines(text: string, mayBeTooLong: boolean): DecodedItem[] {
+    const lines: DecodedItem[] = [];
+    let lineStart = 0;
+    for (;;) {
+      const lf = text.indexOf('\n', lineStart);
+      if (lf === -1) break;
+      lines.push(this.lineOrError(text.slice(lineStart, lf), mayBeTooLong));
+      lineStart = lf + 1;
+    }
+    lines.push(this.lineOrError(lineStart === 0 ? text : text.slice(lineStart), mayBeTooLong));
+    return lines;
+  }
+
+  /** The line without a CR at its end, or its error if it is over the limit (valid UTF-8 given). */
+  private lineOrError(line: string, mayBeTooLong: boolean): DecodedItem {
+    const n = line.length;
+    if (n !== 0 && line.charCodeAt(n - 1) === CR) line = line.slice(0, n - 1);
+    // A UTF-16 unit is at most 3 UTF-8 bytes, so most lines pass without counting bytes.
+    const max = this.maxLineLength;
+    if (mayBeTooLong && line.length * 3 > max && Buffer.byteLength(line, 'utf8') > max) return this.tooLong();
+    return line;
   }
 
   /** The careful path for a region with invalid UTF-8: line by line in byte space. */
