@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { normalizeAddress, type InvalidUtf8Policy, type ListenConfig } from '@comm/protocol';
+import { remotePeer, type InvalidUtf8Policy, type ListenConfig, type PeerAddress } from '@comm/protocol';
 import type { SerializedError } from './errors.js';
 import type { Mechanism } from './mechanism.js';
 import type { ConnectionCounts } from './stats.js';
@@ -28,11 +28,8 @@ export interface WorkerInit {
 }
 
 /** Who a client is, as it crosses threads. */
-export interface PeerInfo {
-  connectionId: number;
-  remoteAddress: string;
-  remotePort: number;
-  remoteFamily: string;
+export interface PeerInfo extends PeerAddress {
+  readonly connectionId: number;
 }
 
 /** Main thread → worker. */
@@ -78,12 +75,5 @@ export function nextConnectionId(counter: BigInt64Array): number {
 
 /** Who is on the other end of `socket`, taken before the socket moves to another thread. */
 export function peerOf(socket: Socket, connectionId: number): PeerInfo {
-  const remoteAddress = normalizeAddress(socket.remoteAddress);
-  const family = socket.remoteFamily ?? '';
-  return {
-    connectionId,
-    remoteAddress,
-    remotePort: socket.remotePort ?? 0,
-    remoteFamily: family === 'IPv6' && !remoteAddress.includes(':') ? 'IPv4' : family,
-  };
+  return { connectionId, ...remotePeer(socket) };
 }
