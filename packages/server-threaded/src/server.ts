@@ -24,7 +24,7 @@ import { handlerModuleUrl } from './handler-module.js';
 import { detectCapabilities, MECHANISMS, supports, type Mechanism } from './mechanism.js';
 import { nextConnectionId, peerOf, type ConversationLimits, type FromWorker, type PeerInfo } from './messages.js';
 import { WorkerPool, type WorkerSlot } from './pool.js';
-import { ConnectionTally, sumStats, type ConnectionCounts, type ServerStats, type ThreadStats } from './stats.js';
+import { ConnectionTally, NO_COUNTS, sumStats, type ConnectionCounts, type ServerStats, type ThreadStats } from './stats.js';
 
 /**
  * Options of the threaded server. Every option it shares with `@comm/server-seq` (address,
@@ -157,7 +157,9 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   /** The handler module URL the workers import, or `undefined` for echo. */
   readonly handlerUrl: string | undefined;
   private readonly requestedMechanism: Mechanism | 'auto';
-  private usedMechanism: Mechanism | undefined = undefined;
+  /** Chosen at the start of `listen()`; `mechanism` shows it once listening. */
+  private chosenMechanism: Mechanism | undefined = undefined;
+  private listening = false;
   private pool: WorkerPool | undefined = undefined;
   private netServer: net.Server | undefined = undefined;
   private boundAddress: AddressInfo | null = null;
@@ -185,7 +187,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
 
   /** The mechanism in use once `listen()` has resolved; `undefined` before. */
   get mechanism(): Mechanism | undefined {
-    return this.usedMechanism;
+    return this.listening ? this.chosenMechanism : undefined;
   }
 
   /** The bound address once listening, else `null`. */
@@ -216,11 +218,11 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   async stats(): Promise<ServerStats> {
     if (this.finalStats !== undefined) return this.finalStats;
     const pool = this.pool;
-    const mechanism = this.usedMechanism ?? 'none';
+    const mechanism = this.chosenMechanism ?? 'none';
     if (pool === undefined) return sumStats(mechanism, []);
     const counts = await Promise.all(
       pool.slots.map((slot) =>
-        mechanism === 'main-thread-io' ? (this.remoteTallies[slot.index] as ConnectionTally).counts() : pool.counts(slot),
+        mechanism === 'main-thread-io' ? (this.remoteTallies[slot.index]?.counts() ?? NO_COUNTS) : pool.counts(slot),
       ),
     );
     return this.statsOf(pool, counts);
@@ -235,7 +237,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
         ...(counts[index] as ConnectionCounts),
       }),
     );
-    return sumStats(this.usedMechanism ?? 'none', threads);
+    return sumStats(this.chosenMechanism ?? 'none', threads);
   }
 
   /**
@@ -264,6 +266,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     const available = MECHANISMS.filter((candidate) => supports(capabilities, candidate));
     const mechanism = this.requestedMechanism === 'auto' ? (available[0] as Mechanism) : this.requestedMechanism;
     if (!available.includes(mechanism)) throw new MechanismUnavailableError(mechanism, available);
+    this.chosenMechanism = mechanism;
 
     const conversation = this.config.conversation;
     const limits: ConversationLimits = {
@@ -290,7 +293,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
       if (mechanism === 'main-thread-io') this.prepareMainThreadIo(pool, limits);
       const address = mechanism === 'reuse-port' ? await this.listenReusePort(pool) : await this.listenHere();
       if (this.closing) throw new ServerClosedError('server closed while starting');
-      this.usedMechanism = mechanism;
+      this.listening = true;
       this.boundAddress = address;
       this.emit('listening', address);
       return address;
@@ -491,14 +494,14 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     const started = (): void => {
       this.emit('workerStart', { thread: slot.index, threadId: slot.worker?.threadId ?? 0, restarts: slot.restarts });
     };
-    if (this.usedMechanism === 'reuse-port') {
+    if (this.chosenMechanism === 'reuse-port') {
       if (this.boundAddress === null || this.closing) return;
       this.listenOnWorker(slot, this.boundAddress).then(started, (error: unknown) => {
         if (this.listenerCount('error') > 0) this.emit('error', error as Error);
       });
       return;
     }
-    if (this.usedMechanism === 'main-thread-io') this.remoteTallies[slot.index] = new ConnectionTally();
+    if (this.chosenMechanism === 'main-thread-io') this.remoteTallies[slot.index] = new ConnectionTally();
     while (this.unassigned.length > 0 && !this.closing) {
       const next = this.pool?.leastLoaded();
       if (next === undefined) break;
@@ -510,7 +513,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   private workerDown(slot: WorkerSlot, error: WorkerFailedError, restartIn: number): void {
     const connectionsClosed = slot.load;
     slot.load = 0;
-    if (this.usedMechanism === 'main-thread-io') {
+    if (this.chosenMechanism === 'main-thread-io') {
       // The connections' handler state died with the thread: answer what is in flight with
       // ERR COMM_HANDLER_FAILED, then close them. Other threads' connections do not notice.
       for (const [connectionId, record] of this.remote) {
@@ -534,8 +537,8 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     if (pool !== undefined) {
       const drained = await pool.drain();
       const final =
-        this.usedMechanism === 'main-thread-io'
-          ? pool.slots.map((slot) => (this.remoteTallies[slot.index] as ConnectionTally).counts())
+        this.chosenMechanism === 'main-thread-io'
+          ? pool.slots.map((slot) => this.remoteTallies[slot.index]?.counts() ?? NO_COUNTS)
           : drained;
       this.finalStats = this.statsOf(pool, final);
       await pool.stop();

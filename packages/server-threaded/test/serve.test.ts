@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerFailedError } from '@comm/protocol';
+import { createServer } from '../dist/index.js';
 import {
   MECHANISMS,
   PROBE_HANDLER,
@@ -33,6 +34,15 @@ describe.each(MECHANISMS)('threaded server, mechanism %s', (mechanism) => {
     const { server } = await startServer({ mechanism });
     expect(server.mechanism).toBe(mechanism);
     expect((await server.stats()).mechanism).toBe(mechanism);
+  });
+
+  it('stats() while listen() is still starting answers, and close() then waits for the start', async () => {
+    const server = createServer({ host: '127.0.0.1', port: 0, threads: 2, mechanism, handler: PROBE_HANDLER });
+    const listening = server.listen();
+    expect((await server.stats()).connectionsOpen).toBe(0);
+    await listening;
+    await server.close();
+    expect(server.address()).toBeNull();
   });
 
   it('R9: 40 clients at once, 400 pipelined lines each, every reply verified', async () => {
@@ -205,7 +215,6 @@ describe('threaded server, any mechanism', () => {
   });
 
   it('the stats of a server that never listened are empty', async () => {
-    const { createServer } = await import('../dist/index.js');
     const stats = await createServer({ threads: 1 }).stats();
     expect(stats).toMatchObject({ mechanism: 'none', connectionsOpen: 0, threads: [] });
   });
