@@ -23,9 +23,12 @@ export class TestClient {
     // Half-open so a test can send after its own end; closes its side once the server has.
     socket.on('end', () => socket.end());
     if (!read) socket.pause();
-    this.closed = once(socket, 'close').then(() => {
-      this.wake();
-      return { error: this.error };
+    // Not events.once: it rejects when 'error' comes first, and a reset is an outcome here, not a failure.
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.wake();
+        resolve({ error: this.error });
+      });
     });
   }
 
