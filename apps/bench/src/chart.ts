@@ -39,7 +39,12 @@ export function barChart(
   caption: string,
   colours: Readonly<Record<string, string>> = {},
 ): string {
-  const subjects = [...new Set(groups.flatMap((group) => group.bars.map((bar) => bar.subject)))];
+  // The legend lists the subjects in the order `colours` names them (ours first), then the rest.
+  const known = Object.keys(colours);
+  const rank = (subject: string): number => (known.includes(subject) ? known.indexOf(subject) : known.length);
+  const subjects = [...new Set(groups.flatMap((group) => group.bars.map((bar) => bar.subject)))].sort(
+    (a, b) => rank(a) - rank(b),
+  );
   const colour = (subject: string): string => colours[subject] ?? PALETTE[subjects.indexOf(subject) % PALETTE.length]!;
   const width = 980;
   const left = 78;

@@ -55,16 +55,18 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
 }
 
-/** Node 26 for the threaded server's targets: named, already running, or through npx (cached). */
-function findNode26(): string | undefined {
-  if (process.env.COMM_BENCH_NODE26) return process.env.COMM_BENCH_NODE26;
+/** Node 26 for the threaded server's targets: named, or through npx (cached after the first time). */
+function findNode26(): { path: string; version: string } | undefined {
   try {
-    const path = execFileSync('npx', ['-y', '-p', 'node@26', 'node', '-p', 'process.execPath'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 120_000,
-    }).trim();
-    return existsSync(path) ? path : undefined;
+    const path =
+      process.env.COMM_BENCH_NODE26 ??
+      execFileSync('npx', ['-y', '-p', 'node@26', 'node', '-p', 'process.execPath'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 120_000,
+      }).trim();
+    const version = execFileSync(path, ['-p', 'process.version'], { encoding: 'utf8', timeout: 30_000 }).trim();
+    return version.startsWith('v26.') ? { path, version } : undefined;
   } catch {
     return undefined;
   }
@@ -314,7 +316,7 @@ async function main(): Promise<number> {
     memoryConnections,
     burnIterations,
     ...(existsSync(cpuHandler) ? { cpuHandler } : {}),
-    ...(node26 !== undefined ? { node26 } : {}),
+    ...(node26 !== undefined ? { node26: node26.path } : {}),
   }).filter((scenario) => wanted(scenario.group));
 
   for (const scenario of scenarios) {
@@ -330,7 +332,9 @@ async function main(): Promise<number> {
   notes.push(`CPU handler: ${burnIterations} xorshift rounds per line, ~1 ms of CPU here (calibrated at start)`);
 
   const judged = evaluateTargets(rows, targets, quick);
-  const header = `comm bench, ${quick ? 'QUICK run (checks that each benchmark works; figures not judged)' : 'full run'}: ${machineLine(machine)}`;
+  const header = `comm bench, ${quick ? 'QUICK run (checks that each benchmark works; figures not judged)' : 'full run'}: ${machineLine(machine)}${
+    node26 ? `; Node ${node26.version} where a group says Node 26` : ''
+  }`;
   const table = formatTable(rows, judged, quick);
   process.stdout.write(`\n${header}\n\n${table}\n\n${notes.map((note) => `- ${note}`).join('\n')}\n`);
 
@@ -345,7 +349,7 @@ async function main(): Promise<number> {
     timing,
     childNofile: nofile,
     requestedNofile: CHILD_NOFILE,
-    node26: node26 ?? null,
+    node26: node26?.version ?? null,
     rows,
     targets: judged,
     notes,
@@ -360,7 +364,7 @@ async function main(): Promise<number> {
         'comm servers: echoed lines per second (64-byte lines, every reply verified)',
         'lines/s',
         groups,
-        machineLine(machine),
+        `${machineLine(machine)}${node26 ? `; Node ${node26.version} where a group says Node 26` : ''}`,
         SUBJECT_COLOURS,
       ),
     );

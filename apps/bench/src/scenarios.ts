@@ -143,7 +143,7 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
     {
       kind: 'load',
       group: seqThroughput,
-      chartLabel: '1 x 256',
+      chartLabel: `1 x 256, Node ${major}`,
       connections: 1,
       depth: 256,
       headline: 'throughput',
