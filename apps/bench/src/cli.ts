@@ -5,7 +5,7 @@
  * benchmark works and every echoed line is right, not how fast anything is.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { calibrateBurn } from './burn.js';
@@ -13,10 +13,15 @@ import { barChart, type ChartGroup } from './chart.js';
 import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer, type ServerCommand } from './children.js';
 import type { LoadResult } from './generator.js';
 import { median } from './histogram.js';
-import { describeMachine, machineLine } from './machine.js';
-import { evaluateTargets, formatMs, formatTable, type ResultRow } from './report.js';
+import { describeMachine, machineLine, type MachineInfo } from './machine.js';
+import { evaluateTargets, formatMarkdown, formatMs, formatTable, type ResultRow, type TargetResult } from './report.js';
 import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
+
+function wantedGroup(group: string): boolean {
+  return values.only === undefined || group.includes(values.only);
+}
+const wanted = wantedGroup;
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     'no-node26': { type: 'boolean', default: false },
+    markdown: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -37,14 +43,34 @@ if (values.help) {
   --rounds N    repetitions of each server measurement; the median is reported (default 3, quick 1)
   --no-node26   do not look for Node 26 (npx -p node@26) for the threaded server's targets
                 (COMM_BENCH_NODE26=/path/to/node names one)
+  --markdown FILE  print a results file (e.g. results/latest.json) as Markdown tables, measure nothing
 `);
+  process.exit(0);
+}
+
+if (values.markdown !== undefined) {
+  // Renders a results file as Markdown for the READMEs, without measuring anything.
+  const results = JSON.parse(readFileSync(values.markdown, 'utf8')) as {
+    machine: MachineInfo;
+    quick: boolean;
+    node26: string | null;
+    rows: ResultRow[];
+    targets: TargetResult[];
+    notes: string[];
+  };
+  const groups = [...new Set(results.rows.map((row) => row.group))].filter(wantedGroup);
+  process.stdout.write(
+    `${machineLine(results.machine)}${results.node26 ? `; Node ${results.node26} where a group says Node 26` : ''}\n\n` +
+      `${formatMarkdown(results.rows, results.targets, results.quick, groups)}\n\n` +
+      `${results.notes.map((note) => `- ${note}`).join('\n')}\n`,
+  );
   process.exit(0);
 }
 
 const quick = values.quick || process.env.COMM_BENCH_QUICK === '1';
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const timing = quick ? { warmupMs: 150, durationMs: 500 } : { warmupMs: 1000, durationMs: 4000 };
-const wanted = (group: string): boolean => values.only === undefined || group.includes(values.only);
+
 const generatorScript = builtFile('./generator.js');
 
 function progress(text: string): void {

@@ -21,7 +21,7 @@ const { values } = parseArgs({
     'line-bytes': { type: 'string', default: '64' },
     warmup: { type: 'string', default: '1000' },
     duration: { type: 'string', default: '5000' },
-    'stall-timeout': { type: 'string', default: '10000' },
+    'stall-timeout': { type: 'string', default: '30000' },
     'server-pid': { type: 'string' },
     hold: { type: 'string' },
     'echo-first': { type: 'string', default: '0' },

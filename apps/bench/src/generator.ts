@@ -26,7 +26,7 @@ export interface LoadOptions {
   durationMs: number;
   /** Connections being opened at once. Default 200. */
   connectConcurrency?: number;
-  /** Fail when a connection with lines in flight gets no byte back for this long. Default 10 s. */
+  /** Fail when a connection with lines in flight gets no byte back for this long. Default 30 s. */
   stallTimeoutMs?: number;
   /** A server process to sample the CPU time of over the window (Linux /proc). */
   serverPid?: number;
@@ -322,7 +322,7 @@ async function closeAll(sockets: readonly net.Socket[], timeoutMs: number): Prom
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const host = options.host ?? '127.0.0.1';
   const lineBytes = options.lineBytes ?? 64;
-  const stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   const { connections: count, depth, warmupMs, durationMs } = options;
   if (!(count >= 1 && depth >= 1)) throw new RangeError('connections and depth must be at least 1');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barChart, decadesAround } from './chart.js';
-import { evaluateTargets, formatMs, formatNumber, formatTable, type ResultRow } from './report.js';
+import { evaluateTargets, formatMarkdown, formatMs, formatNumber, formatTable, type ResultRow } from './report.js';
 
 const group = 'g';
 const rows: ResultRow[] = [
@@ -55,6 +55,25 @@ describe('formatTable', () => {
     expect(table).toMatch(/ours\s+1\.20 M lines\/s\s+0\.75x pipe \(target ≥ 0\.7x\)\s+PASS/);
     expect(table).toContain('skipped: python3 not found');
     expect(table).toContain('FAILED: reply line 3 differs');
+  });
+});
+
+describe('formatMarkdown', () => {
+  it('writes one row per subject with its targets in one cell, for the chosen groups', () => {
+    const targets = evaluateTargets(
+      rows,
+      [
+        { group, subject: 'ours', baseline: 'pipe', atLeast: 0.7 },
+        { group, subject: 'ours', baseline: 'readline', atLeast: 10 },
+      ],
+      false,
+    );
+    const markdown = formatMarkdown(rows, targets, false, [group]).split('\n');
+    expect(markdown).toHaveLength(2 + 4);
+    expect(markdown[2]).toBe(
+      '| g | ours | 1.20 M lines/s |  | 0.75x pipe (target ≥ 0.7x)<br>7.50x readline (target ≥ 10x) | PASS<br>MISS |',
+    );
+    expect(markdown[5]).toBe('|  | python | skipped: python3 not found |  |  |  |');
   });
 });
 

@@ -141,3 +141,33 @@ export function formatTable(rows: readonly ResultRow[], targets: readonly Target
     )
     .join('\n');
 }
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/**
+ * The same table in Markdown, for the READMEs: one row per subject, its targets joined in one
+ * cell; `groups` picks and orders the groups (all by default).
+ */
+export function formatMarkdown(
+  rows: readonly ResultRow[],
+  targets: readonly TargetResult[],
+  quick: boolean,
+  groups: readonly string[] = [...new Set(rows.map((row) => row.group))],
+): string {
+  const lines = ['| benchmark | subject | figure | details | ratio to baseline (target) | result |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const group of groups) {
+    let first = true;
+    for (const row of rows.filter((r) => r.group === group)) {
+      const own = targets.filter((t) => t.group === group && t.subject === row.subject);
+      lines.push(
+        `| ${first ? escapeCell(group) : ''} | ${escapeCell(row.subject)} | ${escapeCell(figureOf(row))} | ${escapeCell(
+          detailsOf(row),
+        )} | ${own.map((t) => escapeCell(t.text)).join('<br>')} | ${own.map((t) => verdict(t, quick)).join('<br>')} |`,
+      );
+      first = false;
+    }
+  }
+  return lines.join('\n');
+}
