@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { calibrateBurn } from './burn.js';
@@ -14,7 +15,7 @@ import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer
 import type { LoadResult } from './generator.js';
 import { median } from './histogram.js';
 import { describeMachine, machineLine, type MachineInfo } from './machine.js';
-import { evaluateTargets, formatMarkdown, formatMs, formatTable, type ResultRow, type TargetResult } from './report.js';
+import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, formatTable, type ResultRow, type TargetResult } from './report.js';
 import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
 
@@ -61,6 +62,7 @@ if (values.markdown !== undefined) {
   const groups = [...new Set(results.rows.map((row) => row.group))].filter(wantedGroup);
   process.stdout.write(
     `${machineLine(results.machine)}${results.node26 ? `; Node ${results.node26} where a group says Node 26` : ''}\n\n` +
+      `${formatTargetsMarkdown(results.targets.filter((target) => groups.includes(target.group)), results.quick)}\n\n` +
       `${formatMarkdown(results.rows, results.targets, results.quick, groups)}\n\n` +
       `${results.notes.map((note) => `- ${note}`).join('\n')}\n`,
   );
@@ -310,6 +312,7 @@ function chartGroups(scenarios: readonly LoadScenario[], rows: readonly ResultRo
 
 async function main(): Promise<number> {
   const machine = describeMachine();
+  const loadAtStart = os.loadavg()[0]!;
   const nofile = await childNofile();
   progress(`${quick ? 'quick' : 'full'} run on ${machineLine(machine)}; children get ulimit -n ${nofile}`);
 
@@ -358,6 +361,9 @@ async function main(): Promise<number> {
   notes.push(`CPU handler: ${burnIterations} xorshift rounds per line, ~1 ms of CPU here (calibrated at start)`);
 
   const judged = evaluateTargets(rows, targets, quick);
+  const loadAtEnd = os.loadavg()[0]!;
+  // Figures from a shared machine mean little without how busy it was.
+  notes.push(`machine load average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadAtEnd.toFixed(1)} at the end, on ${machine.cores} cores`);
   const header = `comm bench, ${quick ? 'QUICK run (checks that each benchmark works; figures not judged)' : 'full run'}: ${machineLine(machine)}${
     node26 ? `; Node ${node26.version} where a group says Node 26` : ''
   }`;

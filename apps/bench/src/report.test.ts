@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barChart, decadesAround } from './chart.js';
-import { evaluateTargets, formatMarkdown, formatMs, formatNumber, formatTable, type ResultRow } from './report.js';
+import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, formatNumber, formatTable, type ResultRow } from './report.js';
 
 const group = 'g';
 const rows: ResultRow[] = [
@@ -74,6 +74,13 @@ describe('formatMarkdown', () => {
       '| g | ours | 1.20 M lines/s |  | 0.75x pipe (target ≥ 0.7x)<br>7.50x readline (target ≥ 10x) | PASS<br>MISS |',
     );
     expect(markdown[5]).toBe('|  | python | skipped: python3 not found |  |  |  |');
+  });
+});
+
+describe('formatTargetsMarkdown', () => {
+  it('lists each target with its verdict', () => {
+    const targets = evaluateTargets(rows, [{ group: 'mem', subject: 'ours', atMost: 6 }], false);
+    expect(formatTargetsMarkdown(targets, false).split('\n')[2]).toBe('| mem | ours | 6.50 KiB (target ≤ 6 KiB) | MISS |');
   });
 });
 

@@ -171,3 +171,14 @@ export function formatMarkdown(
   }
   return lines.join('\n');
 }
+
+/** Every target of a run in one short Markdown table: what was asked, what was measured. */
+export function formatTargetsMarkdown(targets: readonly TargetResult[], quick: boolean): string {
+  const lines = ['| benchmark | subject | measured (target) | result |', '| --- | --- | --- | --- |'];
+  for (const target of targets) {
+    lines.push(
+      `| ${escapeCell(target.group)} | ${escapeCell(target.subject)} | ${escapeCell(target.text)} | ${verdict(target, quick)} |`,
+    );
+  }
+  return lines.join('\n');
+}
