@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, resolveTarget } from './address.js';
+import { resolveTarget } from './address.js';
 
 describe('resolveTarget', () => {
   it('R1: the port defaults to 2000', () => {
@@ -72,14 +72,5 @@ describe('resolveTarget', () => {
     for (const port of [0, 65536, 1.5, Number.NaN]) {
       expect(() => resolveTarget({ host: 'x', port }), String(port)).toThrow(/port must be/);
     }
-  });
-});
-
-describe('formatAddress', () => {
-  it('brackets IPv6 only', () => {
-    expect(formatAddress('::1', 1)).toBe('[::1]:1');
-    expect(formatAddress('fe80::1%eth0', 1)).toBe('[fe80::1%eth0]:1');
-    expect(formatAddress('10.0.0.1', 1)).toBe('10.0.0.1:1');
-    expect(formatAddress('example.com', 1)).toBe('example.com:1');
   });
 });

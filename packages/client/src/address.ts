@@ -1,11 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { isIP, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { InvalidOptionError } from '@comm/protocol';
+import { DEFAULT_PORT, InvalidOptionError, formatEndpoint } from '@comm/protocol';
 import { FlowinfoUnsupportedError } from './errors.js';
-
-/** The comm port (R1), the one the chapter's client and servers use. */
-export const DEFAULT_PORT = 2000;
 
 /** The largest IPv6 flow label (20 bits). */
 const MAX_FLOWINFO = 0xfffff;
@@ -28,19 +25,6 @@ export interface Target {
   family: 0 | 4 | 6;
   /** How errors name the address: `host:port`, an IPv6 address in brackets. */
   display: string;
-}
-
-/**
- * Formats an address the way error messages and URLs write it: `127.0.0.1:2000`,
- * `[::1]:2000`, `[fe80::1%eth0]:2000`, `example.com:2000`.
- *
- * @example
- * ```ts
- * formatAddress('::1', 2000); // '[::1]:2000'
- * ```
- */
-export function formatAddress(host: string, port: number): string {
-  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function checkPort(port: number | undefined): number {
@@ -169,5 +153,5 @@ export function resolveTarget(input: AddressInput): Target {
   if (literalFamily === 0 && /[\s[\]/%]/.test(host)) {
     throw new InvalidOptionError(`not a host name or IP address: '${input.host}'`);
   }
-  return { host, port, family, display: formatAddress(host, port) };
+  return { host, port, family, display: formatEndpoint(host, port) };
 }

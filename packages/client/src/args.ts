@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_LINE_LENGTH } from '@comm/protocol';
-import { DEFAULT_PORT } from './address.js';
+import { DEFAULT_MAX_LINE_LENGTH, DEFAULT_PORT } from '@comm/protocol';
 
 /** The command line was wrong: the command prints the message and exits 2. */
 export class UsageError extends Error {

@@ -12,6 +12,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** 128 + SIGINT, what shells expect after Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
+/** 128 + SIGPIPE, what a Unix filter ends with when its reader has gone. */
+export const EXIT_BROKEN_PIPE = 141;
 
 /** The streams `comm` talks to; the real process's, or a test's. */
 export interface CommandIo {
@@ -70,6 +72,9 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
       client.destroy();
     }
   } catch (error) {
+    // The reader of our output left (a pipe into `head`): end quietly, as a filter killed by
+    // SIGPIPE would, with its status.
+    if (error instanceof CommError && error.code === 'COMM_OUTPUT_CLOSED') return EXIT_BROKEN_PIPE;
     if (error instanceof CommError && error.code === 'COMM_INVALID_OPTION') {
       io.stderr.write(`comm: ${error.message}\nTry 'comm --help' for more information.\n`);
       return EXIT_USAGE;

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { CommError, LineDecoder, type DecodedItem } from '@comm/protocol';
 import type { CommClient } from './client.js';
@@ -23,6 +22,14 @@ export class InputLineError extends CommError {
     super(`input line ${lineNumber}: ${cause.message}`, cause.code, { cause });
     this.name = 'InputLineError';
     this.lineNumber = lineNumber;
+  }
+}
+
+/** The output went away (e.g. `comm ... | head -1` and head exited: EPIPE). */
+export class OutputClosedError extends CommError {
+  constructor(cause: Error) {
+    super(`cannot write the replies: ${cause.message}`, 'COMM_OUTPUT_CLOSED', { cause });
+    this.name = 'OutputClosedError';
   }
 }
 
@@ -68,35 +75,57 @@ export async function runFilter(
   let batch: string[] = [];
   let batchChars = 0;
   let flushScheduled = false;
-  let outputBlocked = false;
+  let outputFailure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onOutputError = (error: Error): void => {
+    outputFailure = error;
+    wake?.();
+  };
+  const onDrain = (): void => wake?.();
+  output.on('error', onOutputError);
+  output.on('drain', onDrain);
   const writeBatch = (): void => {
     flushScheduled = false;
-    if (batch.length === 0) return;
-    const text = batch.join('\n') + '\n';
+    if (batch.length === 0 || outputFailure !== undefined) return;
+    const text = `${batch.join('\n')}\n`;
     batch = [];
     batchChars = 0;
-    if (!output.write(text)) outputBlocked = true;
+    output.write(text);
   };
-  const replies = client.pipeline(numberedLines(input, options.maxLineLength), {
-    ...(options.window === undefined ? {} : { window: options.window }),
-  });
-  for await (const reply of replies) {
-    batch.push(reply);
-    batchChars += reply.length + 1;
-    if (batchChars >= OUTPUT_BATCH_CHARS) {
-      writeBatch();
-    } else if (!flushScheduled) {
-      // Runs once the replies at hand are taken, so a slow trickle is still printed at once.
-      flushScheduled = true;
-      process.nextTick(writeBatch);
+  const checkOutput = (): void => {
+    if (outputFailure !== undefined) throw new OutputClosedError(outputFailure);
+  };
+  try {
+    const replies = client.pipeline(numberedLines(input, options.maxLineLength), {
+      ...(options.window === undefined ? {} : { window: options.window }),
+    });
+    for await (const reply of replies) {
+      batch.push(reply);
+      batchChars += reply.length + 1;
+      if (batchChars >= OUTPUT_BATCH_CHARS) {
+        writeBatch();
+      } else if (!flushScheduled) {
+        // Runs once the replies at hand are taken, so a slow trickle is still printed at once.
+        flushScheduled = true;
+        process.nextTick(writeBatch);
+      }
+      checkOutput();
+      // A slow reader of the output slows the input down (the window fills) instead of
+      // filling memory. writableNeedDrain stays true until 'drain', so none is missed.
+      if (output.writableNeedDrain) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+        checkOutput();
+      }
     }
-    if (outputBlocked) {
-      writeBatch();
-      outputBlocked = false;
-      await once(output, 'drain');
-    }
+    writeBatch();
+    checkOutput();
+    // Without a BYE line the input just ended: every reply is in, so end the conversation (R10).
+    if (!client.closed) await client.close();
+  } finally {
+    output.off('error', onOutputError);
+    output.off('drain', onDrain);
   }
-  writeBatch();
-  // Without a BYE line the input just ended: every reply is in, so end the conversation (R10).
-  if (!client.closed) await client.close();
 }

@@ -8,7 +8,6 @@ export {
   type RequestOptions,
   type PipelineOptions,
 } from './client.js';
-export { resolveTarget, formatAddress, DEFAULT_PORT, type AddressInput, type Target } from './address.js';
 export {
   ConnectionRefusedError,
   HostNotFoundError,

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,49 @@ describe('comm: a filter when stdin is a pipe or a file', () => {
     expect(result.stdout.length).toBe(input.length);
     expect(result.stdout === input).toBe(true);
   }, 150_000);
+
+  it('a slow reader of stdout slows it down without losing a line or missing a drain', async () => {
+    // An echo in another process, so replies come in bursts with pauses between them.
+    const echo = await startSocatEcho('127.0.0.1');
+    const lines = Array.from({ length: 1_000_000 }, (_, index) => `${String(index).padStart(12, '0')} ${'x'.repeat(50)}`);
+    const input = `${lines.join('\n')}\n`;
+    const child = spawn(process.execPath, [CLI, '127.0.0.1', String(echo.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // It takes seconds; a missed 'drain' hangs it for good, which the limit turns into a failure.
+    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      // Now and then the reader looks away for a moment, so the pipe fills and drains often.
+      if (++seen % 64 === 0) {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), 2);
+      }
+    });
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    clearTimeout(limit);
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString('utf8') === input).toBe(true);
+  }, 90_000);
+
+  it('stops quietly with status 141 when the reader of stdout goes away (comm ... | head -1)', async () => {
+    const echo = await startNodeEcho('127.0.0.1');
+    const input = Array.from({ length: 500_000 }, (_, index) => `line ${index}\n`).join('');
+    const child = spawn(process.execPath, [CLI, '127.0.0.1', String(echo.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    clearTimeout(limit);
+    expect(code).toBe(141);
+    expect(stderr).toBe('');
+  });
 
   it('turns Nagle off (TCP_NODELAY) by default, seen with strace', async (context) => {
     const probe = spawnSync('strace', ['-f', '-e', 'trace=none', 'true']);

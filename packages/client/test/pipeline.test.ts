@@ -27,6 +27,22 @@ describe('pipeline', () => {
     expect(mostPending).toBeLessThanOrEqual(window);
   });
 
+  it('pipelineBatches: the same replies in order, in non-empty arrays; a bad reply throws after the ones before it', async () => {
+    const peer = await startPeer('bad-utf8', '127.0.0.1');
+    const client = track(await connect('127.0.0.1', peer.port));
+    const lines = [...numbered(3000)];
+    const batches: string[][] = [];
+    for await (const replies of client.pipelineBatches(lines, { window: 500 })) batches.push(replies);
+    expect(batches.every((replies) => replies.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(lines);
+    const taken: string[] = [];
+    await expect(async () => {
+      for await (const replies of client.pipelineBatches(['a', 'b', 'bad', 'c'])) taken.push(...replies);
+    }).rejects.toMatchObject({ code: 'COMM_INVALID_UTF8' });
+    expect(taken).toEqual(['a', 'b']);
+    await expect(client.pipelineBatches('not lines' as unknown as string[]).next()).rejects.toMatchObject({ code: 'COMM_INVALID_OPTION' });
+  });
+
   it('streams: a source much longer than the window passes with bounded reading ahead', async () => {
     const peer = await startNodeEcho('::1');
     const client = track(await connect('::1', peer.port));
@@ -39,8 +55,9 @@ describe('pipeline', () => {
       mostAhead = Math.max(mostAhead, seen.count - replies);
     }
     expect(replies).toBe(200_000);
-    // The source is read at most a window (plus the line waiting for room) ahead of the replies taken.
-    expect(mostAhead).toBeLessThanOrEqual(257);
+    // The source runs ahead of the replies taken by at most the window in flight, plus the
+    // batch of replies being handed out one by one, plus the line waiting for room.
+    expect(mostAhead).toBeLessThanOrEqual(2 * 256 + 1);
   });
 
   it('works line by line with a source that waits for each reply (no batching delay deadlocks it)', async () => {
