@@ -287,14 +287,15 @@ class SlotQueue {
     return this.total;
   }
 
-  push(slot: ReplySlot): void {
+  /** Queues `count` replies for `slot`, after every reply queued before. */
+  push(slot: ReplySlot, count = 1): void {
     const last = this.slots.length - 1;
-    if (last >= this.head && this.slots[last] === slot) this.counts[last]!++;
+    if (last >= this.head && this.slots[last] === slot) this.counts[last]! += count;
     else {
       this.slots.push(slot);
-      this.counts.push(1);
+      this.counts.push(count);
     }
-    this.total++;
+    this.total += count;
   }
 
   /** The slot the next reply belongs to, and how many replies in a row are its. */
@@ -486,13 +487,36 @@ export class CommClient {
    * for await (const reply of client.pipeline(['a', 'b', 'c'])) console.log(reply);
    * ```
    */
-  async *pipeline(
-    lines: AsyncIterable<string> | Iterable<string>,
-    options: PipelineOptions = {},
-  ): AsyncGenerator<string, void, undefined> {
-    for await (const replies of this.pipelineBatches(lines, options)) {
-      for (let index = 0; index < replies.length; index++) yield replies[index] as string;
-    }
+  pipeline(lines: AsyncIterable<string> | Iterable<string>, options: PipelineOptions = {}): AsyncIterableIterator<string> {
+    const batches = this.pipelineBatches(lines, options);
+    let batch: string[] = [];
+    let index = 0;
+    let fetching: Promise<IteratorResult<string, undefined>> | undefined;
+    // A hand-written iterator over the batches: one resolved promise per reply, where an
+    // async generator's yield would cost several turns of the microtask queue.
+    const iterator: AsyncIterableIterator<string> = {
+      next(): Promise<IteratorResult<string, undefined>> {
+        if (index < batch.length) return Promise.resolve({ value: batch[index++] as string, done: false });
+        if (fetching !== undefined) return fetching.then(() => iterator.next());
+        fetching = batches.next().then((step): IteratorResult<string, undefined> => {
+          fetching = undefined;
+          if (step.done === true) return { value: undefined, done: true };
+          batch = step.value;
+          index = 1;
+          return { value: batch[0] as string, done: false };
+        });
+        return fetching;
+      },
+      async return(): Promise<IteratorResult<string, undefined>> {
+        batch = [];
+        await batches.return(undefined);
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator](): AsyncIterableIterator<string> {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   /**
@@ -556,12 +580,36 @@ export class CommClient {
         }
         return;
       }
+      // A synchronous source fills the room in the window in one go, without an await per line.
       const iterator = lines[Symbol.iterator]();
       try {
         for (;;) {
           if (stopped() || (sink.inFlight >= window && !(await roomLater()))) return;
-          const step = iterator.next();
-          if (step.done === true || !take(step.value)) return;
+          if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
+          const room = window - sink.inFlight;
+          const run: string[] = [];
+          let ended = false;
+          try {
+            while (run.length < room) {
+              const step = iterator.next();
+              if (step.done === true || step.value === BYE) {
+                byeSeen = step.done !== true;
+                ended = true;
+                break;
+              }
+              checkLine(step.value);
+              run.push(step.value);
+            }
+          } finally {
+            // The lines before a bad one still go, and get their replies.
+            if (run.length > 0) {
+              if (sink.outstanding === 0) sink.waitingSince = Date.now();
+              sink.outstanding += run.length;
+              sink.inFlight += run.length;
+              this.sendMany(run, sink);
+            }
+          }
+          if (ended) return;
         }
       } finally {
         iterator.return?.();
@@ -697,6 +745,21 @@ export class CommClient {
     this.slots.push(slot);
     this.outgoing.push(line);
     this.outgoingChars += line.length + 1;
+    this.scheduleFlush();
+  }
+
+  /** {@link send} for a run of lines that all belong to one slot. */
+  private sendMany(lines: string[], slot: ReplySlot): void {
+    this.slots.push(slot, lines.length);
+    let chars = 0;
+    for (let index = 0; index < lines.length; index++) chars += (lines[index] as string).length + 1;
+    if (this.outgoing.length === 0) this.outgoing = lines;
+    else for (let index = 0; index < lines.length; index++) this.outgoing.push(lines[index] as string);
+    this.outgoingChars += chars;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.outgoingChars >= FLUSH_AT_CHARS) {
       this.flush();
     } else if (!this.flushScheduled) {

@@ -2,9 +2,6 @@ import type { Readable, Writable } from 'node:stream';
 import { CommError, LineDecoder, type DecodedItem } from '@comm/protocol';
 import type { CommClient } from './client.js';
 
-/** Replies are written to the output in batches of about this many UTF-16 units. */
-const OUTPUT_BATCH_CHARS = 64 * 1024;
-
 /** Options of {@link runFilter}. */
 export interface FilterOptions {
   /** The longest input line, in bytes. */
@@ -72,9 +69,6 @@ export async function runFilter(
   output: Writable,
   options: FilterOptions,
 ): Promise<void> {
-  let batch: string[] = [];
-  let batchChars = 0;
-  let flushScheduled = false;
   let outputFailure: Error | undefined;
   let wake: (() => void) | undefined;
   const onOutputError = (error: Error): void => {
@@ -84,31 +78,16 @@ export async function runFilter(
   const onDrain = (): void => wake?.();
   output.on('error', onOutputError);
   output.on('drain', onDrain);
-  const writeBatch = (): void => {
-    flushScheduled = false;
-    if (batch.length === 0 || outputFailure !== undefined) return;
-    const text = `${batch.join('\n')}\n`;
-    batch = [];
-    batchChars = 0;
-    output.write(text);
-  };
   const checkOutput = (): void => {
     if (outputFailure !== undefined) throw new OutputClosedError(outputFailure);
   };
   try {
-    const replies = client.pipeline(numberedLines(input, options.maxLineLength), {
+    const batches = client.pipelineBatches(numberedLines(input, options.maxLineLength), {
       ...(options.window === undefined ? {} : { window: options.window }),
     });
-    for await (const reply of replies) {
-      batch.push(reply);
-      batchChars += reply.length + 1;
-      if (batchChars >= OUTPUT_BATCH_CHARS) {
-        writeBatch();
-      } else if (!flushScheduled) {
-        // Runs once the replies at hand are taken, so a slow trickle is still printed at once.
-        flushScheduled = true;
-        process.nextTick(writeBatch);
-      }
+    // One write per batch of replies (what one read from the socket brought).
+    for await (const replies of batches) {
+      output.write(`${replies.join('\n')}\n`);
       checkOutput();
       // A slow reader of the output slows the input down (the window fills) instead of
       // filling memory. writableNeedDrain stays true until 'drain', so none is missed.
@@ -120,8 +99,6 @@ export async function runFilter(
         checkOutput();
       }
     }
-    writeBatch();
-    checkOutput();
     // Without a BYE line the input just ended: every reply is in, so end the conversation (R10).
     if (!client.closed) await client.close();
   } finally {
