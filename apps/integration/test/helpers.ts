@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { CommClient } from '@comm/client';
 import { createServer as createSequentialServer, type SequentialServerOptions } from '@comm/server-seq';
 import { createServer as createThreadedServer } from '@comm/server-threaded';
+// The client's own test helpers run the built `comm` bin and make sample lines; one copy of each.
+import { cleanUp as cleanUpClientTests } from '../../../packages/client/test/helpers.js';
+
+export { runCli as runComm, sampleLines } from '../../../packages/client/test/helpers.js';
 
 export type ServerKind = 'seq' | 'threaded';
 
@@ -30,7 +31,6 @@ export interface ServerSetup {
 
 const servers = new Set<RunningServer>();
 const clients = new Set<CommClient>();
-const children = new Set<ChildProcess>();
 
 /**
  * Starts one of our servers on port 0, dual-stack (`::`) unless told otherwise, through its
@@ -66,54 +66,11 @@ export function track<T extends CommClient>(client: T): T {
   return client;
 }
 
-/** Destroys the clients, kills the children and closes the servers a test started. */
+/** Destroys the clients, kills the `comm` children and closes the servers a test started. */
 export async function cleanUp(): Promise<void> {
   for (const client of clients) client.destroy();
   clients.clear();
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
+  await cleanUpClientTests();
   await Promise.all([...servers].map((server) => server.close()));
   servers.clear();
-}
-
-/** The `comm` bin of the workspace's @comm/client, built. */
-export const COMM = join(dirname(createRequire(import.meta.url).resolve('@comm/client/package.json')), 'dist', 'cli.js');
-
-export interface CommResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `comm ARGS` with `input` on a pipe as its stdin; killed after `limitMs`. */
-export function runComm(args: string[], input: string, limitMs = 60_000): Promise<CommResult> {
-  const child = spawn(process.execPath, [COMM, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(input);
-  const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(limit);
-      children.delete(child);
-      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-  });
-}
-
-/** Lines with 1- to 4-byte characters, empty lines (R5) and separators that are data (R4). */
-export function sampleLines(count: number): string[] {
-  const pieces = ['a', 'é', '€', '😀', '𝄞', '\u2028', ' ', 'ok'];
-  return Array.from({ length: count }, (_, index) => {
-    if (index % 50 === 7) return '';
-    let line = `#${index} `;
-    for (let k = 0; k < index % 19; k++) line += pieces[(index * 5 + k) % pieces.length];
-    return line;
-  });
 }

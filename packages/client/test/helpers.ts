@@ -183,3 +183,14 @@ export function runCli(args: string[], input: string | Buffer | null = '', limit
 export function uniqueSuffix(): string {
   return `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
 }
+
+/** Lines that exercise the codec: 1- to 4-byte characters, an empty line (R5), separators that are data (R4). */
+export function sampleLines(count: number): string[] {
+  const pieces = ['a', 'é', '€', '😀', '𝄞', '\u2028', ' ', 'ÿ', 'ok'];
+  return Array.from({ length: count }, (_, index) => {
+    if (index % 50 === 7) return '';
+    let line = `#${index} `;
+    for (let k = 0; k < index % 23; k++) line += pieces[(index * 7 + k) % pieces.length];
+    return line;
+  });
+}

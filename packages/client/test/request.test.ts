@@ -1,19 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../src/index.js';
-import { cleanUp, startPeer, startSocatEcho, track, type PeerMode } from './helpers.js';
+import { cleanUp, sampleLines, startPeer, startSocatEcho, track, type PeerMode } from './helpers.js';
 
 afterEach(cleanUp);
-
-/** Lines that exercise the codec: 1- to 4-byte characters, an empty line, separators that are data. */
-function sampleLines(count: number): string[] {
-  const pieces = ['a', 'é', '€', '😀', '𝄞', '\u2028', ' ', 'ÿ', 'ok'];
-  return Array.from({ length: count }, (_, index) => {
-    if (index % 50 === 7) return ''; // R5: an empty line is a line
-    let line = `#${index} `;
-    for (let k = 0; k < index % 23; k++) line += pieces[(index * 7 + k) % pieces.length];
-    return line;
-  });
-}
 
 describe('request', () => {
   it.each<[PeerMode, string]>([
