@@ -14,7 +14,7 @@ import { barChart, type ChartGroup } from './chart.js';
 import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer, type ServerCommand } from './children.js';
 import type { LoadResult } from './generator.js';
 import { median } from './histogram.js';
-import { describeMachine, machineLine, type MachineInfo } from './machine.js';
+import { describeMachine, idleShare, machineLine, type MachineInfo } from './machine.js';
 import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, formatTable, type ResultRow, type TargetResult } from './report.js';
 import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
@@ -313,6 +313,7 @@ function chartGroups(scenarios: readonly LoadScenario[], rows: readonly ResultRo
 async function main(): Promise<number> {
   const machine = describeMachine();
   const loadAtStart = os.loadavg()[0]!;
+  const idleAtStart = await idleShare(2000);
   const nofile = await childNofile();
   progress(`${quick ? 'quick' : 'full'} run on ${machineLine(machine)}; children get ulimit -n ${nofile}`);
 
@@ -363,7 +364,12 @@ async function main(): Promise<number> {
   const judged = evaluateTargets(rows, targets, quick);
   const loadAtEnd = os.loadavg()[0]!;
   // Figures from a shared machine mean little without how busy it was.
-  notes.push(`machine load average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadAtEnd.toFixed(1)} at the end, on ${machine.cores} cores`);
+  const idleAtEnd = await idleShare(1000);
+  const percent = (share: number | undefined): string => (share === undefined ? '?' : `${Math.round(share * 100)} %`);
+  notes.push(
+    `machine: ${percent(idleAtStart)} of its CPU idle just before the run and ${percent(idleAtEnd)} just after; ` +
+      `load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadAtEnd.toFixed(1)} at the end, on ${machine.cores} cores`,
+  );
   const header = `comm bench, ${quick ? 'QUICK run (checks that each benchmark works; figures not judged)' : 'full run'}: ${machineLine(machine)}${
     node26 ? `; Node ${node26.version} where a group says Node 26` : ''
   }`;

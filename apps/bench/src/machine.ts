@@ -34,3 +34,25 @@ export function describeMachine(now = new Date()): MachineInfo {
 export function machineLine(machine: MachineInfo): string {
   return `${machine.date}, ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, ${machine.platform}`;
 }
+
+function cpuTimes(): { idle: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // idle + iowait count as idle; steal counts as busy (another guest had the core).
+    return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((sum, value) => sum + value, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How much of the machine's CPU sat idle over `ms` (0..1), from /proc/stat; undefined off Linux.
+ * The load average on a shared VM says little; this says whether others were computing.
+ */
+export async function idleShare(ms: number): Promise<number | undefined> {
+  const before = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = cpuTimes();
+  if (before === undefined || after === undefined || after.total === before.total) return undefined;
+  return (after.idle - before.idle) / (after.total - before.total);
+}
