@@ -19,11 +19,6 @@ import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, forma
 import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
 
-function wantedGroup(group: string): boolean {
-  return values.only === undefined || group.includes(values.only);
-}
-const wanted = wantedGroup;
-
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -36,8 +31,12 @@ const { values } = parseArgs({
   strict: true,
 });
 
+function wantedGroup(group: string): boolean {
+  return values.only === undefined || group.includes(values.only);
+}
+
 if (values.help) {
-  process.stdout.write(`Usage: pnpm bench [--quick] [--only TEXT] [--rounds N] [--no-node26]
+  process.stdout.write(`Usage: pnpm bench [--quick] [--only TEXT] [--rounds N] [--no-node26] | --markdown FILE
 
   --quick       run every benchmark briefly to check it works (CI); also COMM_BENCH_QUICK=1
   --only TEXT   run only the groups whose name contains TEXT (e.g. --only "1000 connections")
@@ -71,6 +70,10 @@ if (values.markdown !== undefined) {
 
 const quick = values.quick || process.env.COMM_BENCH_QUICK === '1';
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+if (!Number.isSafeInteger(rounds) || rounds < 1) {
+  process.stderr.write(`bench: --rounds must be a whole number >= 1, got ${values.rounds}\n`);
+  process.exit(2);
+}
 const timing = quick ? { warmupMs: 150, durationMs: 500 } : { warmupMs: 1000, durationMs: 4000 };
 
 const generatorScript = builtFile('./generator.js');
@@ -325,7 +328,7 @@ async function main(): Promise<number> {
     ['./codec.js', 'runCodecBench', 'codec (issue 2)', '@comm/protocol LineDecoder'],
     ['./client.js', 'runClientBench', 'client (issue 3)', '@comm/client'],
   ] as const) {
-    if (!wanted(group)) continue;
+    if (!wantedGroup(group)) continue;
     const result = await runPackageModule(file, name, group, subject);
     rows.push(...result.rows);
     targets.push(...result.targets);
@@ -347,7 +350,7 @@ async function main(): Promise<number> {
     burnIterations,
     ...(existsSync(cpuHandler) ? { cpuHandler } : {}),
     ...(node26 !== undefined ? { node26: node26.path } : {}),
-  }).filter((scenario) => wanted(scenario.group));
+  }).filter((scenario) => wantedGroup(scenario.group));
 
   for (const scenario of scenarios) {
     rows.push(...(scenario.kind === 'load' ? await runLoadScenario(scenario) : await runMemoryScenario(scenario)));
