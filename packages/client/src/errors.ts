@@ -4,6 +4,17 @@ import { CommError } from '@comm/protocol';
  * The codes a client error can carry. Reply lines that break the protocol's rules are
  * reported with the protocol's own classes (`COMM_LINE_TOO_LONG`, `COMM_INVALID_UTF8`),
  * bad options with `COMM_INVALID_OPTION`, a line with CR or LF with `COMM_LINE_HAS_BREAK`.
+ * Match on `err.code`; every message names the address that was tried.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect('localhost', 2000);
+ * } catch (err) {
+ *   if ((err as CommError).code === 'COMM_CONNECTION_REFUSED') console.error('is the server running?');
+ *   else throw err;
+ * }
+ * ```
  */
 export type ClientErrorCode =
   | 'COMM_CONNECTION_REFUSED'
@@ -54,7 +65,17 @@ export class ConnectFailedError extends CommError {
 /** What was being waited for when a {@link CommTimeoutError} struck. */
 export type TimeoutPhase = 'connect' | 'reply' | 'close';
 
-/** A connect, a reply, or the `BYE` reply of `close()` did not come within its time limit. */
+/**
+ * A connect, a reply, or the `BYE` reply of `close()` did not come within its time limit.
+ *
+ * @example
+ * ```ts
+ * await client.request('hi', { timeout: 1000 }).catch((err) => {
+ *   if (err.code === 'COMM_TIMEOUT' && err.phase === 'reply') return 'no answer';
+ *   throw err;
+ * });
+ * ```
+ */
 export class CommTimeoutError extends CommError {
   override readonly code = 'COMM_TIMEOUT' as const;
   /** What was being waited for. */
@@ -71,7 +92,16 @@ export class CommTimeoutError extends CommError {
   }
 }
 
-/** The connection closed or failed while replies were still owed. */
+/**
+ * The connection closed or failed while replies were still owed; every pending request
+ * rejects with it, and so does every later one.
+ *
+ * @example
+ * ```ts
+ * const results = await Promise.allSettled(lines.map((line) => client.request(line)));
+ * const lost = results.filter((r) => r.status === 'rejected' && r.reason.code === 'COMM_CONNECTION_LOST');
+ * ```
+ */
 export class ConnectionLostError extends CommError {
   override readonly code = 'COMM_CONNECTION_LOST' as const;
 
