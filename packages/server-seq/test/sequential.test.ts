@@ -131,6 +131,30 @@ describe('one client at a time (R16)', () => {
     expect(await next.waitForLines(1)).toEqual(['my turn']);
   });
 
+  it('R14, R16: an idle client is closed without a line and the waiting one gets its turn; its idle clock did not run while it waited', async () => {
+    const gate = gatedHandler();
+    const { server, port } = await start({ idleTimeout: 150, handler: gate.handler });
+    const firstLeft = new Promise<DisconnectInfo>((resolve) => server.once('disconnect', resolve));
+    const first = await connectClient(port);
+    await first.write('slow\n');
+    await gate.started;
+    const waiting = await connectClient(port);
+    await waitingCount(server, 1);
+    await waiting.write('waited\n');
+    // Several idle periods pass while the first client's handler works, and the waiting client is quiet.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(waiting.socket.destroyed).toBe(false);
+    gate.release();
+    expect(await first.waitForLines(1)).toEqual(['SLOW']);
+
+    // Nothing more from the first client: R14 closes it without a line, and the turn passes on.
+    const { error } = await first.closed;
+    expect(error).toBeUndefined();
+    expect(first.text()).toBe('SLOW\n');
+    expect((await firstLeft).reason).toBe('idle-timeout');
+    expect(await waiting.waitForLines(1)).toEqual(['waited']);
+  });
+
   it('a client that resets in the middle of a line does not stop the server; the next one is served', async () => {
     const { server, port } = await start();
     const disconnects: DisconnectInfo[] = [];
