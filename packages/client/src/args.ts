@@ -41,7 +41,8 @@ Options:
   -h, --help                 show this help
   -V, --version              show the version
 
-Exit status: 0 success, 1 connection or protocol error, 2 wrong usage.
+Exit status: 0 success, 1 connection or protocol error, 2 wrong usage,
+130 Ctrl-C on a terminal, 141 stdout closed by its reader (as SIGPIPE).
 `;
 
 function positiveNumber(text: string, name: string): number {

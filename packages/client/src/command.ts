@@ -29,7 +29,8 @@ function version(): string {
 
 /**
  * Runs `comm [options] HOST [PORT]` and resolves with its exit status: 0 success, 1 a
- * connection or protocol error (one line on stderr naming the address), 2 wrong usage.
+ * connection or protocol error (one line on stderr naming the address), 2 wrong usage,
+ * 130 interrupted on a terminal, 141 stdout closed by its reader.
  * Interactive on a terminal, a filter otherwise.
  *
  * @example

@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from '../src/command.js';
 import { CLI, cleanUp, runCli, startNodeEcho, startPeer, startRecordingServer, startSocatEcho } from './helpers.js';
 
 afterEach(cleanUp);
@@ -16,6 +17,10 @@ describe('comm: usage', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: comm \[options\] HOST \[PORT\]/);
     expect(result.stdout).toMatch(/-4, --ipv4/);
+    // Every exit status the command can return is named in the usage.
+    for (const status of [EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE]) {
+      expect(result.stdout).toMatch(new RegExp(`Exit status:[^]*\\b${status} `));
+    }
     expect(result.stderr).toBe('');
   });
 
