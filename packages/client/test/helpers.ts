@@ -10,7 +10,7 @@ const PEER = fileURLToPath(new URL('./fixtures/peer.py', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** The misbehaviours of `fixtures/peer.py`; see its docstring. */
-export type PeerMode = 'echo' | 'split' | 'bytewise' | 'silent' | 'hold' | 'cut' | 'bad-utf8' | 'busy' | 'prefix' | 'full';
+export type PeerMode = 'echo' | 'split' | 'bytewise' | 'silent' | 'hold' | 'cut' | 'bad-utf8' | 'busy' | 'prefix' | 'windows' | 'full';
 
 export interface RunningPeer {
   port: number;

@@ -26,6 +26,14 @@ describe('request', () => {
     expect(await client.request('𝄞😀 four-byte characters')).toBe('𝄞😀 four-byte characters');
   });
 
+  it('R3, R6: replies ended by CRLF lose the CR; a BOM at the start of the server\'s stream is dropped, later it is data', async () => {
+    const peer = await startPeer('windows', '127.0.0.1');
+    const client = track(await connect('127.0.0.1', peer.port));
+    const lines = ['first', '', 'a\u2028b', '\uFEFFthe BOM of this line is data'];
+    expect(await Promise.all(lines.map((line) => client.request(line)))).toEqual(lines);
+    expect(await client.request('after')).toBe('after');
+  });
+
   it('R7: a reply line over the limit rejects its request with COMM_LINE_TOO_LONG; the next ones still match', async () => {
     const peer = await startPeer('split', '127.0.0.1');
     const client = track(await connect('127.0.0.1', peer.port, { maxLineLength: 100 }));
