@@ -26,7 +26,7 @@ describe('request', () => {
     expect(await client.request('𝄞😀 four-byte characters')).toBe('𝄞😀 four-byte characters');
   });
 
-  it('R3, R6: replies ended by CRLF lose the CR; a BOM at the start of the server\'s stream is dropped, later it is data', async () => {
+  it('R3, R4, R5, R6: replies ended by CRLF lose the CR; an empty reply and U+2028 are lines like any other; a BOM at the start of the server\'s stream is dropped, later it is data', async () => {
     const peer = await startPeer('windows', '127.0.0.1');
     const client = track(await connect('127.0.0.1', peer.port));
     const lines = ['first', '', 'a\u2028b', '\uFEFFthe BOM of this line is data'];
