@@ -11,6 +11,7 @@ import {
   PROBE_HANDLER,
   ask,
   clientsUnderLoad,
+  closedCleanly,
   connectClient,
   expectAnsweredPrefixes,
   exchange,
@@ -154,6 +155,15 @@ describe.each(MECHANISMS)('threaded server, mechanism %s', (mechanism) => {
     await client.write('done\npartial');
     await client.closed;
     expect(client.lines()).toEqual(['done', 'ERR COMM_LINE_TIMEOUT line not finished within 200 ms']);
+  });
+
+  it('R14: a connection on which nothing arrives for idleTimeout is closed without a line', async () => {
+    const { port } = await startServer({ mechanism, idleTimeout: 200 });
+    const client = await connectClient(port);
+    await client.write('ping\n');
+    expect(await client.waitForLines(1)).toEqual(['ping']);
+    expect(await closedCleanly(client)).toBe(true);
+    expect(client.text()).toBe('ping\n');
   });
 
   it('R15: a client that does not read is not read from either, and gets every reply once it reads', async () => {
