@@ -1,12 +1,12 @@
 import type { Writable } from 'node:stream';
+import { formatEndpoint } from '@comm/protocol';
 import type { Command } from './args.js';
 import { startSequential, startThreaded, type Announcement } from './servers.js';
 
 /** What `serve` prints for each thing the server tells. */
 export function formatAnnouncement(announcement: Announcement): string {
   if (announcement.type === 'served') return `${announcement.message} (${announcement.thread})`;
-  const who = announcement.remoteFamily === 'IPv6' ? `[${announcement.remoteAddress}]` : announcement.remoteAddress;
-  return `${who}:${announcement.remotePort} waits in line (number ${announcement.position})`;
+  return `${formatEndpoint(announcement.remoteAddress, announcement.remotePort)} waits in line (number ${announcement.position})`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { formatEndpoint } from '@comm/protocol';
 import { createServer as createSequentialServer, type SequentialServer } from '@comm/server-seq';
 import { createServer as createThreadedServer, type ThreadedServer } from '@comm/server-threaded';
 import { within } from './bounded.js';
@@ -57,7 +58,7 @@ const LISTEN_TIMEOUT_MS = 20_000;
 
 /** Where the address is printed from: `[::]:2000` or `0.0.0.0:2000`. */
 export function formatListenAddress(address: AddressInfo): string {
-  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  return formatEndpoint(address.address, address.port);
 }
 
 async function closeBounded(server: SequentialServer | ThreadedServer): Promise<void> {
