@@ -38,11 +38,11 @@ export type ToWorker =
   | { type: 'socket'; socket: Socket; connectionId: number }
   /** `reuse-port`: listen on this concrete address with `reusePort`. */
   | { type: 'listen'; host: string; port: number }
-  /** `main-thread-io`: a connection begins; run `setup` if the module has one and answer `opened`. */
+  /** `main-thread-io` with a handler module (echo keeps nothing per connection): a connection begins; run `setup` if the module has one and answer `opened`. */
   | { type: 'open'; peer: PeerInfo }
   /** `main-thread-io`: answer these lines of one read, in order. */
   | { type: 'batch'; connectionId: number; lines: string[] }
-  /** `main-thread-io`: the connection has closed; drop its state. */
+  /** `main-thread-io` with a handler module: the connection has closed; drop its state. */
   | { type: 'forget'; connectionId: number }
   | { type: 'stats'; requestId: number }
   /** Stop accepting, close every connection gracefully, then say `drained`. */

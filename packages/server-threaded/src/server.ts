@@ -417,7 +417,8 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     const record: RemoteRecord = { slot, worker: slot.worker, tally, conversation: undefined, pending: undefined };
     this.remote.set(peer.connectionId, record);
     slot.load += 1;
-    slot.post({ type: 'open', peer });
+    // Echo (no handler module) keeps nothing per connection on the worker: no message, no context.
+    if (this.handlerUrl !== undefined) slot.post({ type: 'open', peer });
     const conversation = serveConnection(socket, this.mainIoConfig as ConversationConfig, peer.connectionId);
     record.conversation = conversation;
     tally.opened(conversation as Conversation<never>);
@@ -451,7 +452,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     record.tally.closed(conversation as Conversation<never>);
     if (record.slot.worker === record.worker && record.worker !== undefined) {
       record.slot.load -= 1;
-      record.slot.post({ type: 'forget', connectionId: conversation.connectionId });
+      if (this.handlerUrl !== undefined) record.slot.post({ type: 'forget', connectionId: conversation.connectionId });
     }
   }
 

@@ -222,6 +222,11 @@ class BatchAnswerer {
 
   /** Calls the handler line by line, in order, one at a time; replies once for the whole batch. */
   answer(connectionId: number, lines: string[]): void {
+    if (this.module === undefined) {
+      // Echo: the replies are the lines, and no context was kept for the connection.
+      post({ type: 'replies', connectionId, replies: lines });
+      return;
+    }
     const connection = this.connections.get(connectionId) ?? new RemoteConnection({ connectionId, remoteAddress: '', remotePort: 0, remoteFamily: '' });
     const handler = this.handler;
     const replies = lines;
