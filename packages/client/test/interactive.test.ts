@@ -1,5 +1,7 @@
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '../src/index.js';
 import { PROMPT, runInteractive } from '../src/interactive.js';
 import { cleanUp, startPeer, startRecordingServer, track } from './helpers.js';
@@ -65,12 +67,34 @@ describe('runInteractive (the terminal session, with injected streams)', () => {
   });
 
   it('sends one line at a time, as the chapter does, even when lines arrive together', async () => {
-    const peer = await startPeer('bytewise', '::1');
-    const client = track(await connect('::1', peer.port));
+    // An echo that answers each line after a pause and notes every line that came while a reply was owed.
+    const cameEarly: string[] = [];
+    const slowEcho = net.createServer((socket) => {
+      let owed = 0;
+      let pending = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        pending += chunk;
+        for (let lf = pending.indexOf('\n'); lf !== -1; lf = pending.indexOf('\n')) {
+          const line = pending.slice(0, lf);
+          pending = pending.slice(lf + 1);
+          if (owed > 0) cameEarly.push(line);
+          owed += 1;
+          setTimeout(() => {
+            owed -= 1;
+            if (!socket.destroyed) socket.write(`${line}\n`);
+          }, 30);
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    onTestFinished(() => new Promise<void>((resolve) => slowEcho.close(() => resolve())));
+    await once(slowEcho.listen(0, '::1'), 'listening');
+    const client = track(await connect('::1', (slowEcho.address() as AddressInfo).port));
     const keys = keyboard();
-    keys.input.end('a\nb\n');
+    keys.input.end('a\nb\nc\n');
     expect(await runInteractive(client, keys.input, keys.output)).toBe('end-of-input');
-    expect(keys.text()).toBe(`${PROMPT}a\n${PROMPT}b\n${PROMPT}`);
+    expect(keys.text()).toBe(`${PROMPT}a\n${PROMPT}b\n${PROMPT}c\n${PROMPT}`);
+    expect(cameEarly).toEqual([]);
   });
 
   it('a failing connection rejects with the client error', async () => {
