@@ -95,6 +95,12 @@ describe.each<[ServerKind]>([['seq'], ['threaded']])('@comm/client against @comm
     expect(result.stdout).toBe(`${lines.join('\n')}\n`);
   });
 
+  it('R3, R6, R11: comm with input as Windows tools write it (a BOM, CRLF) and a last line without LF: every line answered, without BOM or CR', async () => {
+    const server = await startServer(kind);
+    const result = await runComm(['127.0.0.1', String(server.port)], '\uFEFFfirst\r\nsecond\r\n\r\nlast without LF');
+    expect(result).toMatchObject({ code: 0, stdout: 'first\nsecond\n\nlast without LF\n', stderr: '' });
+  });
+
   it('the comm command over IPv6 with -6 and the port', async () => {
     const server = await startServer(kind);
     const result = await runComm(['-6', '::1', String(server.port)], 'héllo 𝄞\n');
