@@ -842,7 +842,7 @@ function notOneLine(reply: unknown): Error {
  * @example
  * ```ts
  * import net from 'node:net';
- * import { serveConnection } from '@comm/protocol';
+ * import { conversationConfig, serveConnection } from '@comm/protocol';
  *
  * const config = conversationConfig({ handler: (line) => line.toUpperCase() });
  * net.createServer({ allowHalfOpen: true }, (socket) => serveConnection(socket, config)).listen(2000);
