@@ -40,8 +40,8 @@ export type ToWorker =
   | { type: 'listen'; host: string; port: number }
   /** `main-thread-io` with a handler module (echo keeps nothing per connection): a connection begins; run `setup` if the module has one and answer `opened`. */
   | { type: 'open'; peer: PeerInfo }
-  /** `main-thread-io`: answer these lines of one read, in order. */
-  | { type: 'batch'; connectionId: number; lines: string[] }
+  /** `main-thread-io`: answer each connection's lines (those of one read), in order; `lines[i]` is `connectionIds[i]`'s. */
+  | { type: 'batches'; connectionIds: number[]; lines: string[][] }
   /** `main-thread-io` with a handler module: the connection has closed; drop its state. */
   | { type: 'forget'; connectionId: number }
   | { type: 'stats'; requestId: number }
@@ -59,7 +59,8 @@ export type FromWorker =
   /** `transfer`, `reuse-port`: a connection served here has closed. */
   | { type: 'closed'; connectionId: number }
   | { type: 'opened'; connectionId: number; error?: SerializedError }
-  | { type: 'replies'; connectionId: number; replies: string[] }
+  /** `main-thread-io`: the replies to batches, `replies[i]` for `connectionIds[i]`; several connections per message. */
+  | { type: 'replies'; connectionIds: number[]; replies: string[][] }
   /** A handler or setup failure; the client got `ERR COMM_HANDLER_FAILED ...`. */
   | { type: 'handler-error'; connectionId: number; message: string; cause: SerializedError }
   | { type: 'stats'; requestId: number; counts: ConnectionCounts }

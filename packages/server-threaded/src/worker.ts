@@ -195,6 +195,9 @@ class RemoteConnection implements ConnectionContext<State> {
 class BatchAnswerer {
   private readonly connections = new Map<number, RemoteConnection>();
   private readonly handler: LineHandler<State>;
+  /** Replies not yet posted: all those ready in one turn go back in one message. */
+  private repliedIds: number[] = [];
+  private replies: string[][] = [];
 
   constructor(private readonly module: HandlerModule<State> | undefined) {
     this.handler = module?.handler ?? ((line) => line);
@@ -224,7 +227,7 @@ class BatchAnswerer {
   answer(connectionId: number, lines: string[]): void {
     if (this.module === undefined) {
       // Echo: the replies are the lines, and no context was kept for the connection.
-      post({ type: 'replies', connectionId, replies: lines });
+      this.reply(connectionId, lines);
       return;
     }
     const connection = this.connections.get(connectionId) ?? new RemoteConnection({ connectionId, remoteAddress: '', remotePort: 0, remoteFamily: '' });
@@ -262,9 +265,21 @@ class BatchAnswerer {
           replies[i] = failed(notAString(reply));
         }
       }
-      post({ type: 'replies', connectionId, replies });
+      this.reply(connectionId, replies);
     };
     step(0);
+  }
+
+  private reply(connectionId: number, replies: string[]): void {
+    this.repliedIds.push(connectionId);
+    this.replies.push(replies);
+    if (this.repliedIds.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    post({ type: 'replies', connectionIds: this.repliedIds, replies: this.replies });
+    this.repliedIds = [];
+    this.replies = [];
   }
 }
 
@@ -292,8 +307,10 @@ async function main(): Promise<void> {
     });
     port.on('message', (message: ToWorker) => {
       switch (message.type) {
-        case 'batch':
-          answerer.answer(message.connectionId, message.lines);
+        case 'batches':
+          for (let i = 0; i < message.connectionIds.length; i++) {
+            answerer.answer(message.connectionIds[i] as number, message.lines[i] as string[]);
+          }
           break;
         case 'open':
           answerer.open(message.peer);
