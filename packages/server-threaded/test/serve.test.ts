@@ -89,6 +89,17 @@ describe.each(MECHANISMS)('threaded server, mechanism %s', (mechanism) => {
     expect(await ask(a, 'who')).toBe('IPv4 127.0.0.1');
   });
 
+  it('R9: lines of many clients arriving together are answered each with its own connection state', async () => {
+    // With main-thread-io the batches read in one turn travel to a worker in one message: none may
+    // be answered with another connection's state, or out of order.
+    const { port } = await startServer({ mechanism, handler: PROBE_HANDLER, threads: 2 });
+    const clients = await Promise.all(range(60).map(() => connectClient(port)));
+    const lines = (c: number): string[] => [`c${c} a`, 'count', `later c${c} b`, `c${c} c`, 'count'];
+    await Promise.all(clients.map((client, c) => client.write(lines(c).join('\n') + '\n')));
+    const replies = await Promise.all(clients.map((client) => client.waitForLines(5)));
+    replies.forEach((got, c) => expect(got).toEqual([`c${c} a`, '2', `c${c} b`, `c${c} c`, '5']));
+  });
+
   it('a CPU-heavy handler call on one thread leaves the clients of the other thread answered', async () => {
     const { port } = await startServer({ mechanism, handler: PROBE_HANDLER, threads: 2 });
     const served = await clientsWithThreads(port, 16);
