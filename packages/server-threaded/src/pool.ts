@@ -25,6 +25,14 @@ export function restartDelay(failures: number): number {
   return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** Math.max(0, failures - 1));
 }
 
+/**
+ * The young generation of each worker's heap, in MiB. V8's default lets it grow to tens of MiB
+ * under a burst of new connections (a transferred socket is deserialized there) and keeps it
+ * committed: with 10,000 sockets transferred at once to 2 workers that was about 2 KiB of resident
+ * memory per idle connection (11.6 KiB, 9.3-9.5 with this), at no measurable cost in throughput.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 type SlotState = 'starting' | 'ready' | 'failing' | 'down' | 'stopped';
 
 /** One place in the pool; the worker in it may be replaced, the slot stays. */
@@ -176,7 +184,10 @@ export class WorkerPool {
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {
-    const worker = new Worker(WORKER_URL, { workerData: { ...this.init, thread: slot.index } satisfies WorkerInit });
+    const worker = new Worker(WORKER_URL, {
+      workerData: { ...this.init, thread: slot.index } satisfies WorkerInit,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     slot.worker = worker;
     slot.state = 'starting';
     slot.load = 0;
