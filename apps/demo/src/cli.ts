@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { connect } from '@comm/client';
+import { connect, runInteractive } from '@comm/client';
 import { parseCommand, USAGE, UsageError, type Command } from './args.js';
 import { within } from './bounded.js';
 import { runDemo } from './demo.js';
-import { promptLoop } from './interactive.js';
 import { STEP_TIMEOUT_MS } from './scene.js';
 import { serve } from './serve.js';
 
@@ -19,12 +18,12 @@ async function run(command: Command): Promise<number> {
       return serve(command, process.stdout);
     case 'client': {
       const client = await within(
-        connect(command.host, command.port, { connectTimeout: STEP_TIMEOUT_MS }),
+        connect(command.host, command.port, { connectTimeout: STEP_TIMEOUT_MS, timeout: STEP_TIMEOUT_MS }),
         STEP_TIMEOUT_MS,
         `a connection to ${command.host} port ${command.port}`,
       );
       if (process.stdin.isTTY) process.stdout.write(`Connected to ${client.address}. BYE or Ctrl-D ends.\n`);
-      await promptLoop(client, process.stdin, process.stdout);
+      await runInteractive(client, process.stdin, process.stdout, { prompt: process.stdin.isTTY === true });
       return 0;
     }
     case 'scene': {

@@ -1,7 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { connect } from '@comm/client';
+import { connect, runInteractive } from '@comm/client';
 import { within } from './bounded.js';
-import { promptLoop } from './interactive.js';
 import { STEP_TIMEOUT_MS, playScene } from './scene.js';
 import { startSequential, startThreaded, type DemoServer } from './servers.js';
 import { describeWait, firstReplyWaits } from './summary.js';
@@ -58,7 +57,7 @@ async function talkTo(server: DemoServer, input: Readable, out: Writable): Promi
     if (announcement.type === 'served') thread ??= announcement.thread;
   });
   const client = await within(
-    connect('localhost', server.address.port, { connectTimeout: STEP_TIMEOUT_MS }),
+    connect('localhost', server.address.port, { connectTimeout: STEP_TIMEOUT_MS, timeout: STEP_TIMEOUT_MS }),
     STEP_TIMEOUT_MS,
     'the interactive client to connect',
   );
@@ -75,5 +74,5 @@ async function talkTo(server: DemoServer, input: Readable, out: Writable): Promi
     `Your turn: a client of the threaded server on localhost:${server.address.port}, served by ${thread}.\n` +
       'Type a line and Enter; BYE or Ctrl-D ends.\n',
   );
-  await promptLoop(client, input, out);
+  await runInteractive(client, input, out, { prompt: (input as { isTTY?: boolean }).isTTY === true });
 }

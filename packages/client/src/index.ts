@@ -8,6 +8,7 @@ export {
   type RequestOptions,
   type PipelineOptions,
 } from './client.js';
+export { runInteractive, PROMPT, type InteractiveEnd, type InteractiveOptions } from './interactive.js';
 export {
   ConnectionRefusedError,
   HostNotFoundError,

@@ -8,10 +8,20 @@ export const PROMPT = 'Enter line: ';
 /** How an interactive session ended. */
 export type InteractiveEnd = 'bye' | 'end-of-input' | 'interrupted';
 
+/** Options of {@link runInteractive}. */
+export interface InteractiveOptions {
+  /**
+   * Write the `Enter line:` prompt. Default `true`, as the chapter does; `false` leaves the
+   * output to the replies alone (e.g. when the input is not a terminal).
+   */
+  prompt?: boolean;
+}
+
 /**
  * The textbook session: prompt `Enter line:`, send the line, print the reply, prompt again.
  * A line `BYE` ends the conversation (R10) without printing its reply; so does the end of
- * input (Ctrl-D). Ctrl-C drops the connection and resolves `'interrupted'`.
+ * input (Ctrl-D). Ctrl-C drops the connection and resolves `'interrupted'`. A reply that does
+ * not come within the client's `timeout` (a `connect` option) fails the session.
  *
  * @throws {CommError} when the connection fails or a reply is bad.
  * @example
@@ -24,7 +34,9 @@ export async function runInteractive(
   client: CommClient,
   input: Readable,
   output: Writable & { isTTY?: boolean },
+  options: InteractiveOptions = {},
 ): Promise<InteractiveEnd> {
+  const prompting = options.prompt ?? true;
   const terminal = output.isTTY === true && (input as { isTTY?: boolean }).isTTY === true;
   const reader = createInterface({ input, output, prompt: PROMPT, terminal });
   let interrupted = false;
@@ -40,7 +52,7 @@ export async function runInteractive(
     reader.close();
   });
   try {
-    reader.prompt();
+    if (prompting) reader.prompt();
     for await (const line of reader) {
       if (line === BYE) {
         await client.close();
@@ -48,12 +60,13 @@ export async function runInteractive(
       }
       const reply = await client.request(line);
       output.write(`${reply}\n`);
+      if (!prompting) continue;
       if (inputEnded) output.write(PROMPT);
       else reader.prompt();
     }
     if (interrupted) return 'interrupted';
     // End of input after a prompt: finish the prompt's line so the shell's starts clean.
-    if (terminal) output.write('\n');
+    if (terminal && prompting) output.write('\n');
     await client.close();
     return 'end-of-input';
   } catch (error) {

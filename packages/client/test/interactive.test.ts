@@ -52,6 +52,19 @@ describe('runInteractive (the terminal session, with injected streams)', () => {
     expect(client.closed).toBe(true);
   });
 
+  it('prompt: false writes the replies alone, for input that is not a person', async () => {
+    const server = await startRecordingServer();
+    const client = track(await connect('127.0.0.1', server.port));
+    const keys = keyboard();
+    const session = runInteractive(client, keys.input, keys.output, { prompt: false });
+    keys.input.write('one\n');
+    await keys.type('two', 'one\n');
+    await keys.type('BYE', 'two\n');
+    expect(await session).toBe('bye');
+    expect(keys.text()).toBe('one\ntwo\n');
+    expect(server.received).toEqual(['one', 'two', 'BYE']);
+  });
+
   it('end of input closes the conversation with BYE', async () => {
     const server = await startRecordingServer();
     const client = track(await connect('127.0.0.1', server.port));
