@@ -74,7 +74,7 @@ export type LineError = LineTooLongError | InvalidUtf8Error;
  * @example
  * ```ts
  * for (const item of decoder.push(chunk)) {
- *   if (isLineError(item)) reply(`ERR ${item.code} ${item.message}`);
+ *   if (isLineError(item)) reply(errorReply(item)); // 'ERR COMM_LINE_TOO_LONG ...' (R12)
  *   else reply(item);
  * }
  * ```
