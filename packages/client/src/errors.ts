@@ -27,9 +27,7 @@ export type ClientErrorCode =
   | 'COMM_CLIENT_CLOSED';
 
 /** Nothing listens at the address (the peer answered the connect with RST). */
-export class ConnectionRefusedError extends CommError {
-  override readonly code = 'COMM_CONNECTION_REFUSED' as const;
-
+export class ConnectionRefusedError extends CommError<'COMM_CONNECTION_REFUSED'> {
   constructor(address: string, options?: { cause?: unknown }) {
     super(`connection refused: ${address}`, 'COMM_CONNECTION_REFUSED', options);
     this.name = 'ConnectionRefusedError';
@@ -37,9 +35,7 @@ export class ConnectionRefusedError extends CommError {
 }
 
 /** The host name does not resolve (to an address of the asked family). */
-export class HostNotFoundError extends CommError {
-  override readonly code = 'COMM_HOST_NOT_FOUND' as const;
-
+export class HostNotFoundError extends CommError<'COMM_HOST_NOT_FOUND'> {
   constructor(address: string, detail: string, options?: { cause?: unknown }) {
     super(`host not found: ${address} (${detail})`, 'COMM_HOST_NOT_FOUND', options);
     this.name = 'HostNotFoundError';
@@ -50,8 +46,7 @@ export class HostNotFoundError extends CommError {
  * The connection could not be made for another reason the system gave
  * (network unreachable, no such interface for a scope, ...); `errno` keeps the system's code.
  */
-export class ConnectFailedError extends CommError {
-  override readonly code = 'COMM_CONNECT_FAILED' as const;
+export class ConnectFailedError extends CommError<'COMM_CONNECT_FAILED'> {
   /** The system's error code, such as `ENETUNREACH` or `EINVAL`. */
   readonly errno: string | undefined;
 
@@ -76,8 +71,7 @@ export type TimeoutPhase = 'connect' | 'reply' | 'close';
  * });
  * ```
  */
-export class CommTimeoutError extends CommError {
-  override readonly code = 'COMM_TIMEOUT' as const;
+export class CommTimeoutError extends CommError<'COMM_TIMEOUT'> {
   /** What was being waited for. */
   readonly phase: TimeoutPhase;
   /** The limit that passed, in milliseconds. */
@@ -102,9 +96,7 @@ export class CommTimeoutError extends CommError {
  * const lost = results.filter((r) => r.status === 'rejected' && r.reason.code === 'COMM_CONNECTION_LOST');
  * ```
  */
-export class ConnectionLostError extends CommError {
-  override readonly code = 'COMM_CONNECTION_LOST' as const;
-
+export class ConnectionLostError extends CommError<'COMM_CONNECTION_LOST'> {
   constructor(address: string, detail: string, options?: { cause?: unknown }) {
     super(`connection lost: ${address} (${detail})`, 'COMM_CONNECTION_LOST', options);
     this.name = 'ConnectionLostError';
@@ -112,9 +104,7 @@ export class ConnectionLostError extends CommError {
 }
 
 /** The caller's `AbortSignal` fired; the reply, if it comes, is dropped. */
-export class AbortedError extends CommError {
-  override readonly code = 'COMM_ABORTED' as const;
-
+export class AbortedError extends CommError<'COMM_ABORTED'> {
   constructor(address: string, options?: { cause?: unknown }) {
     super(`aborted: request to ${address}`, 'COMM_ABORTED', options);
     this.name = 'AbortedError';
@@ -122,9 +112,7 @@ export class AbortedError extends CommError {
 }
 
 /** A non-zero IPv6 flow label was asked for; Node's `net` cannot set one. */
-export class FlowinfoUnsupportedError extends CommError {
-  override readonly code = 'COMM_FLOWINFO_UNSUPPORTED' as const;
-
+export class FlowinfoUnsupportedError extends CommError<'COMM_FLOWINFO_UNSUPPORTED'> {
   constructor(flowinfo: number) {
     super(
       `flowinfo ${flowinfo} is not supported: Node's net module cannot set the IPv6 flow label, only 0 is accepted`,
@@ -135,9 +123,7 @@ export class FlowinfoUnsupportedError extends CommError {
 }
 
 /** The client was closed (by `close()`, `destroy()` or a `BYE` line) before this request. */
-export class ClientClosedError extends CommError {
-  override readonly code = 'COMM_CLIENT_CLOSED' as const;
-
+export class ClientClosedError extends CommError<'COMM_CLIENT_CLOSED'> {
   constructor(address: string) {
     super(`client closed: ${address}`, 'COMM_CLIENT_CLOSED');
     this.name = 'ClientClosedError';

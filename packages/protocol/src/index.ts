@@ -1,10 +1,12 @@
 export {
+  ERROR_CODES,
   CommError,
   LineTooLongError,
   InvalidUtf8Error,
   LineHasBreakError,
   InvalidOptionError,
   isLineError,
+  type CommErrorCode,
   type LineError,
 } from './errors.js';
 export {
@@ -25,54 +27,4 @@ export {
   readLines,
   type LineStreamOptions,
 } from './streams.js';
-export {
-  HandlerFailedError,
-  LineTimeoutError,
-  ServerBusyError,
-  AddressInUseError,
-  ServerClosedError,
-  errorReply,
-  formatEndpoint,
-  type ServerErrorCode,
-} from './server-errors.js';
-export {
-  Conversation,
-  serveConnection,
-  conversationConfig,
-  refuseConnection,
-  normalizeAddress,
-  remotePeer,
-  DEFAULT_LINE_TIMEOUT,
-  DEFAULT_IDLE_TIMEOUT,
-  DEFAULT_MAX_PENDING_REPLY_BYTES,
-  DEFAULT_LINGER_TIMEOUT,
-  type ConnectionContext,
-  type PeerAddress,
-  type LineHandler,
-  type BatchAnswerer,
-  type CloseReason,
-  type ConversationOptions,
-  type ConversationConfig,
-} from './conversation.js';
-export {
-  resolveServerOptions,
-  listenDualStack,
-  prepareSocket,
-  DEFAULT_PORT,
-  DEFAULT_HOST,
-  type ServerOptions,
-  type ServerConfig,
-  type ListenConfig,
-} from './server-common.js';
-export {
-  runServerCli,
-  parseServerArgs,
-  serverUsage,
-  parseByteSize,
-  parseDuration,
-  type ServerCliSpec,
-  type CliServer,
-  type CliOptionSpec,
-  type CliIo,
-  type ParsedServerArgs,
-} from './server-cli.js';
+export { DEFAULT_PORT, formatEndpoint, errorReply, parseErrorReply, type ErrorReply } from './reply.js';

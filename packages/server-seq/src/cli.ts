@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { InvalidOptionError, formatEndpoint, runServerCli, type CliServer } from '@comm/protocol';
+import { InvalidOptionError, formatEndpoint } from '@comm/protocol';
+import { runServerCli, type CliServer } from '@comm/server-core/cli';
 import { createServer } from './server.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,24 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import {
-  InvalidOptionError,
-  ServerBusyError,
-  ServerClosedError,
-  errorReply,
-  formatEndpoint,
-  listenDualStack,
-  prepareSocket,
-  refuseConnection,
-  remotePeer,
-  resolveServerOptions,
-  serveConnection,
-  type CloseReason,
-  type ConnectionContext,
-  type Conversation,
-  type HandlerFailedError,
-  type ServerConfig,
-  type ServerOptions,
-} from '@comm/protocol';
+import { InvalidOptionError, errorReply, formatEndpoint } from '@comm/protocol';
+import { ServerBusyError, ServerClosedError, listenDualStack, prepareSocket, refuseConnection, remotePeer, resolveServerOptions, serveConnection, type CloseReason, type ConnectionContext, type Conversation, type HandlerFailedError, type ServerConfig, type ServerOptions } from '@comm/server-core';
 
 /** R16: how many clients may wait for their turn, by default. */
 export const DEFAULT_MAX_WAITING = 128;

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, destroyClients, exchange } from '../../protocol/test/socket-helpers.js';
+import { connectClient, destroyClients, exchange } from '@comm/test-helpers';
 import { killCliProcesses, runCli } from './cli-process.js';
 
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, destroyClients, exchange, type TestClient } from '../../protocol/test/socket-helpers.js';
+import { connectClient, destroyClients, exchange, type TestClient } from '@comm/test-helpers';
 import { killCliProcesses, runCli, type CliProcess } from './cli-process.js';
 
 const MiB = 1024 * 1024;

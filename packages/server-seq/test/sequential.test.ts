@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type SequentialServer, type SequentialServerOptions } from '../src/index.js';
 import type { ConnectionInfo, DisconnectInfo, WaitingInfo } from '../src/index.js';
-import { connectClient, destroyClients, exchange, gatedHandler, settle } from '../../protocol/test/socket-helpers.js';
+import { connectClient, destroyClients, exchange, gatedHandler, settle } from '@comm/test-helpers';
 
 const servers: SequentialServer[] = [];
 

@@ -10,8 +10,7 @@ import { CommError } from '@comm/protocol';
  * await server.listen().catch((err) => { if (err.code === 'COMM_HANDLER_LOAD_FAILED') console.error(err.cause); });
  * ```
  */
-export class HandlerLoadError extends CommError {
-  override readonly code = 'COMM_HANDLER_LOAD_FAILED' as const;
+export class HandlerLoadError extends CommError<'COMM_HANDLER_LOAD_FAILED'> {
   /** The module as the worker imported it (a `file:` URL, or the URL given). */
   readonly module: string;
   /** What went wrong, without the module's name. */
@@ -26,8 +25,7 @@ export class HandlerLoadError extends CommError {
 }
 
 /** `mechanism` named one this runtime cannot run (e.g. `'transfer'` on Node 20). */
-export class MechanismUnavailableError extends CommError {
-  override readonly code = 'COMM_MECHANISM_UNAVAILABLE' as const;
+export class MechanismUnavailableError extends CommError<'COMM_MECHANISM_UNAVAILABLE'> {
   readonly mechanism: string;
 
   constructor(mechanism: string, available: readonly string[]) {
@@ -46,8 +44,7 @@ export class MechanismUnavailableError extends CommError {
  * `ERR COMM_HANDLER_FAILED handler failed` where the thread could still send it. The server
  * emits it with the `workerExit` event and starts a new worker.
  */
-export class WorkerFailedError extends CommError {
-  override readonly code = 'COMM_WORKER_FAILED' as const;
+export class WorkerFailedError extends CommError<'COMM_WORKER_FAILED'> {
   /** The pool slot (0-based) the worker filled. */
   readonly thread: number;
 

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidOptionError, type ConnectionContext, type LineHandler } from '@comm/protocol';
+import { InvalidOptionError } from '@comm/protocol';
+import { type ConnectionContext, type LineHandler } from '@comm/server-core';
 import { HandlerLoadError } from './errors.js';
 
 /** Per-connection set-up, run on the connection's thread before its first line is read. */

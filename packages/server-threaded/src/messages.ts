@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { remotePeer, type InvalidUtf8Policy, type ListenConfig, type PeerAddress } from '@comm/protocol';
+import { type InvalidUtf8Policy } from '@comm/protocol';
+import { remotePeer, type ListenConfig, type PeerAddress } from '@comm/server-core';
 import type { SerializedError } from './errors.js';
 import type { Mechanism } from './mechanism.js';
 import type { ConnectionCounts } from './stats.js';

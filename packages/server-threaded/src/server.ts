@@ -1,24 +1,8 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import {
-  AddressInUseError,
-  HandlerFailedError,
-  InvalidOptionError,
-  ServerClosedError,
-  conversationConfig,
-  formatEndpoint,
-  listenDualStack,
-  prepareSocket,
-  refuseConnection,
-  resolveServerOptions,
-  serveConnection,
-  type ConnectionContext,
-  type Conversation,
-  type ConversationConfig,
-  type ServerConfig,
-  type ServerOptions,
-} from '@comm/protocol';
+import { InvalidOptionError, formatEndpoint } from '@comm/protocol';
+import { AddressInUseError, HandlerFailedError, ServerClosedError, conversationConfig, listenDualStack, prepareSocket, refuseConnection, resolveServerOptions, serveConnection, type ConnectionContext, type Conversation, type ConversationConfig, type ServerConfig, type ServerOptions } from '@comm/server-core';
 import { deserializeError, MechanismUnavailableError, WorkerFailedError } from './errors.js';
 import { handlerModuleUrl } from './handler-module.js';
 import { detectCapabilities, MECHANISMS, supports, type Mechanism } from './mechanism.js';

@@ -1,4 +1,4 @@
-import type { Conversation } from '@comm/protocol';
+import type { Conversation } from '@comm/server-core';
 
 /** The counters of one thread of the pool. */
 export interface ThreadStats {

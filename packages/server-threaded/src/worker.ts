@@ -3,17 +3,8 @@
 // file (dist/worker.js) and started by the pool with `new Worker(url, { workerData })`.
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  HandlerFailedError,
-  conversationConfig,
-  errorReply,
-  prepareSocket,
-  serveConnection,
-  type ConnectionContext,
-  type Conversation,
-  type ConversationConfig,
-  type LineHandler,
-} from '@comm/protocol';
+import { errorReply } from '@comm/protocol';
+import { HandlerFailedError, conversationConfig, prepareSocket, serveConnection, type ConnectionContext, type Conversation, type ConversationConfig, type LineHandler } from '@comm/server-core';
 import { HandlerLoadError, serializeError } from './errors.js';
 import { loadHandlerModule, type HandlerModule } from './handler-module.js';
 import { nextConnectionId, peerOf, type FromWorker, type PeerInfo, type ToWorker, type WorkerInit } from './messages.js';

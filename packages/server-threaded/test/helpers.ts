@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { availableMechanisms, createServer, type ThreadedServer, type ThreadedServerOptions } from '../dist/index.js';
-import { connectClient, destroyClients, type TestClient } from '../../protocol/test/socket-helpers.js';
+import { connectClient, destroyClients, type TestClient } from '@comm/test-helpers';
 
-export { connectClient, destroyClients, exchange, settle, TestClient } from '../../protocol/test/socket-helpers.js';
+export { connectClient, destroyClients, exchange, settle, TestClient } from '@comm/test-helpers';
 
 /** Absolute path of a file in test/fixtures. */
 export function fixture(name: string): string {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HandlerFailedError } from '@comm/protocol';
+import type { HandlerFailedError } from '@comm/server-core';
 import { createServer } from '../dist/index.js';
 import {
   MECHANISMS,

@@ -6,8 +6,8 @@ import {
   conversationConfig,
   normalizeAddress,
 } from './conversation.js';
-import { DEFAULT_MAX_LINE_LENGTH } from './codec.js';
-import { HandlerFailedError, LineTimeoutError, errorReply, formatEndpoint } from './server-errors.js';
+import { DEFAULT_MAX_LINE_LENGTH, errorReply, formatEndpoint } from '@comm/protocol';
+import { HandlerFailedError, LineTimeoutError } from './errors.js';
 
 describe('conversationConfig', () => {
   it('fills in the defaults of the spec (R7, R13, R14, R15)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, parseDuration, parseServerArgs, serverUsage } from './server-cli.js';
+import { parseByteSize, parseDuration, parseServerArgs, serverUsage } from './cli.js';
 
 describe('parseServerArgs', () => {
   it('gives no options for no flags, so every default comes from the server', () => {

@@ -1,17 +1,4 @@
-import { CommError } from './errors.js';
-
-/**
- * The codes a comm server writes in an error reply (`ERR <CODE> <message>`, R12-R16) or raises.
- * Match on these strings: they are stable across versions.
- */
-export type ServerErrorCode =
-  | 'COMM_LINE_TOO_LONG'
-  | 'COMM_INVALID_UTF8'
-  | 'COMM_HANDLER_FAILED'
-  | 'COMM_LINE_TIMEOUT'
-  | 'COMM_SERVER_BUSY'
-  | 'COMM_ADDRESS_IN_USE'
-  | 'COMM_SERVER_CLOSED';
+import { CommError, formatEndpoint } from '@comm/protocol';
 
 /**
  * A handler threw, rejected, or returned something that is not one line of text. The client gets
@@ -23,9 +10,7 @@ export type ServerErrorCode =
  * server.on('handlerError', (err) => console.error(err.code, err.cause));
  * ```
  */
-export class HandlerFailedError extends CommError {
-  override readonly code = 'COMM_HANDLER_FAILED' as const;
-
+export class HandlerFailedError extends CommError<'COMM_HANDLER_FAILED'> {
   constructor(message = 'handler failed', options?: { cause?: unknown }) {
     super(message, 'COMM_HANDLER_FAILED', options);
     this.name = 'HandlerFailedError';
@@ -33,8 +18,7 @@ export class HandlerFailedError extends CommError {
 }
 
 /** A line did not arrive whole within `lineTimeout` of its first byte (R13). */
-export class LineTimeoutError extends CommError {
-  override readonly code = 'COMM_LINE_TIMEOUT' as const;
+export class LineTimeoutError extends CommError<'COMM_LINE_TIMEOUT'> {
   /** The deadline that was passed, in milliseconds. */
   readonly lineTimeout: number;
 
@@ -46,9 +30,7 @@ export class LineTimeoutError extends CommError {
 }
 
 /** The sequential server already has `maxWaiting` clients waiting; the new one is turned away (R16). */
-export class ServerBusyError extends CommError {
-  override readonly code = 'COMM_SERVER_BUSY' as const;
-
+export class ServerBusyError extends CommError<'COMM_SERVER_BUSY'> {
   constructor(message = 'server busy: too many clients waiting, try again later') {
     super(message, 'COMM_SERVER_BUSY');
     this.name = 'ServerBusyError';
@@ -56,8 +38,7 @@ export class ServerBusyError extends CommError {
 }
 
 /** `listen()` failed because another process holds the address and port (EADDRINUSE). */
-export class AddressInUseError extends CommError {
-  override readonly code = 'COMM_ADDRESS_IN_USE' as const;
+export class AddressInUseError extends CommError<'COMM_ADDRESS_IN_USE'> {
   readonly host: string;
   readonly port: number;
 
@@ -70,35 +51,9 @@ export class AddressInUseError extends CommError {
 }
 
 /** The server is closing or closed: `listen()` after `close()`, or a call that needs a running server. */
-export class ServerClosedError extends CommError {
-  override readonly code = 'COMM_SERVER_CLOSED' as const;
-
+export class ServerClosedError extends CommError<'COMM_SERVER_CLOSED'> {
   constructor(message = 'server closed') {
     super(message, 'COMM_SERVER_CLOSED');
     this.name = 'ServerClosedError';
   }
-}
-
-/**
- * An endpoint as people write it: `127.0.0.1:2000`, `[::1]:2000`.
- *
- * @example
- * ```ts
- * formatEndpoint('::1', 2000); // '[::1]:2000'
- * ```
- */
-export function formatEndpoint(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/**
- * The error reply line for an error (R12): `ERR <CODE> <message>`, on one line.
- *
- * @example
- * ```ts
- * errorReply(new LineTooLongError(10)); // 'ERR COMM_LINE_TOO_LONG line too long: more than 10 bytes'
- * ```
- */
-export function errorReply(error: { code: string; message: string }): string {
-  return `ERR ${error.code} ${error.message.replace(/[\r\n]+/g, ' ')}`;
 }

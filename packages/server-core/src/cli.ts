@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { InvalidOptionError } from './errors.js';
-import { DEFAULT_PORT, type ServerOptions } from './server-common.js';
-import { formatEndpoint } from './server-errors.js';
+import { DEFAULT_PORT, InvalidOptionError, formatEndpoint } from '@comm/protocol';
+import type { ServerOptions } from './listen.js';
 
 /** One extra command-line option of a server CLI, beside the shared ones. */
 export interface CliOptionSpec {

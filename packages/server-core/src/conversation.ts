@@ -1,9 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { LineDecoder, type DecodedItem, type InvalidUtf8Policy } from './codec.js';
-import { InvalidOptionError } from './errors.js';
-import { HandlerFailedError, LineTimeoutError, errorReply } from './server-errors.js';
+import { InvalidOptionError, LineDecoder, errorReply, type DecodedItem, type InvalidUtf8Policy } from '@comm/protocol';
+import { HandlerFailedError, LineTimeoutError } from './errors.js';
 
 /** R13: how long a line may take from its first byte to its LF, by default. */
 export const DEFAULT_LINE_TIMEOUT = 30_000;

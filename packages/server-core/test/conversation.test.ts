@@ -8,7 +8,7 @@ import {
   type ConversationOptions,
   type HandlerFailedError,
 } from '../src/index.js';
-import { connectClient, destroyClients, exchange, gatedHandler, settle } from './socket-helpers.js';
+import { connectClient, destroyClients, exchange, gatedHandler, settle } from '@comm/test-helpers';
 
 const servers: net.Server[] = [];
 const conversations: Conversation<never>[] = [];

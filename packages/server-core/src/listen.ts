@@ -4,11 +4,9 @@ import {
   type ConversationConfig,
   type ConversationOptions,
 } from './conversation.js';
-import { InvalidOptionError } from './errors.js';
-import { AddressInUseError } from './server-errors.js';
+import { DEFAULT_PORT, InvalidOptionError } from '@comm/protocol';
+import { AddressInUseError } from './errors.js';
 
-/** R1: the comm port. */
-export const DEFAULT_PORT = 2000;
 /** Every address, both families (with `ipv6Only: false`). */
 export const DEFAULT_HOST = '::';
 

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_HOST, DEFAULT_PORT, listenDualStack, resolveServerOptions } from './server-common.js';
+import { DEFAULT_PORT } from '@comm/protocol';
+import { DEFAULT_HOST, listenDualStack, resolveServerOptions } from './listen.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {

@@ -1,0 +1,3 @@
+// Imported by name (`@comm/test-helpers`) from the tests of several packages, as TypeScript
+// source: vitest compiles it, nothing is built or published.
+export * from './socket.js';
