@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, parseDuration, parseServerArgs, serverUsage } from './cli.js';
+import { parseServerArgs, serverUsage } from './cli.js';
 
 describe('parseServerArgs', () => {
   it('gives no options for no flags, so every default comes from the server', () => {
-    expect(parseServerArgs([])).toEqual({ kind: 'run', options: {}, extra: {}, quiet: false });
+    expect(parseServerArgs([])).toEqual({ kind: 'run', options: {}, quiet: false });
   });
 
   it('maps every shared flag to its option by name', () => {
@@ -15,7 +15,6 @@ describe('parseServerArgs', () => {
     expect(parsed).toEqual({
       kind: 'run',
       quiet: true,
-      extra: {},
       options: {
         port: 0, host: '::1', ipv6Only: true, backlog: 64, noDelay: false, keepAlive: true,
         keepAliveInitialDelay: 10_000, maxLineLength: 1024, invalidUtf8: 'replace',
@@ -24,9 +23,11 @@ describe('parseServerArgs', () => {
     });
   });
 
-  it('passes the values of a server\'s own flags through', () => {
-    const parsed = parseServerArgs(['--max-waiting', '5'], { 'max-waiting': { type: 'string', description: 'x' } });
-    expect(parsed).toMatchObject({ kind: 'run', extra: { 'max-waiting': '5' } });
+  it('reads a server\'s own flags by the same table, into its own options', () => {
+    const parsed = parseServerArgs(['--max-waiting', '5', '--handler', './upper.mjs'], {
+      maxWaiting: { kind: 'count', flag: 'max-waiting', help: 'x' },
+    });
+    expect(parsed).toMatchObject({ kind: 'run', options: { maxWaiting: 5, handlerModule: './upper.mjs' } });
   });
 
   it('knows --help, -h, --version and -v', () => {
@@ -35,34 +36,9 @@ describe('parseServerArgs', () => {
     expect(parseServerArgs(['-v'])).toEqual({ kind: 'version' });
   });
 
-  it.each([
-    [['--bogus']],
-    [['--port', 'abc']],
-    [['--port']],
-    [['--line-timeout', '5 parsecs']],
-    [['--max-line-length', '-1']],
-    [['--invalid-utf8', 'ignore']],
-    [['positional']],
-  ])('rejects %o with COMM_INVALID_OPTION', (argv) => {
+  // Every kind's parse errors are tested with the table parser in @comm/protocol/options.
+  it.each([[['--bogus']], [['--port', 'abc']], [['--invalid-utf8', 'ignore']], [['positional']]])('rejects %o with COMM_INVALID_OPTION', (argv) => {
     expect(() => parseServerArgs(argv)).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
-  });
-});
-
-describe('quantities', () => {
-  it('reads sizes in bytes, KiB, MiB and GiB', () => {
-    expect(parseByteSize('65536')).toBe(65536);
-    expect(parseByteSize('64KiB')).toBe(65536);
-    expect(parseByteSize('64k')).toBe(65536);
-    expect(parseByteSize('1MiB')).toBe(1048576);
-    expect(parseByteSize('1GiB')).toBe(1024 ** 3);
-  });
-
-  it('reads times in ms, s, m and h', () => {
-    expect(parseDuration('250')).toBe(250);
-    expect(parseDuration('250ms')).toBe(250);
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('5m')).toBe(300_000);
-    expect(parseDuration('1h')).toBe(3_600_000);
   });
 });
 
@@ -71,7 +47,7 @@ describe('serverUsage', () => {
     const usage = serverUsage({
       name: 'comm-x',
       summary: 'a test server',
-      extraOptions: { threads: { type: 'string', valueName: '<n>', description: 'worker threads' } },
+      options: { threads: { kind: 'count', flag: 'threads', help: 'worker threads' } },
     });
     expect(usage).toContain('Usage: comm-x [options]');
     for (const flag of ['--port', '--host', '--max-line-length', '--line-timeout', '--idle-timeout', '--help', '--version', '--threads <n>']) {

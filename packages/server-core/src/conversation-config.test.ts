@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_PENDING_REPLY_BYTES,
   conversationConfig,
   normalizeAddress,
-} from './conversation.js';
+} from './index.js';
 import { DEFAULT_MAX_LINE_LENGTH, errorReply, formatEndpoint } from '@comm/protocol';
 import { HandlerFailedError, LineTimeoutError } from './errors.js';
 

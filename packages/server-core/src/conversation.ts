@@ -1,195 +1,21 @@
+// The conversation over one connection (R2-R17): the state machine and the socket I/O. Its
+// options are in config.ts, the answer strategies in answer.ts, the deadline sweep in sweep.ts.
+// It is over 400 lines because the state machine is one piece: every phase change touches
+// reading, writing and the deadlines together, and splitting it would spread one invariant
+// over several files.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { InvalidOptionError, LineDecoder, errorReply, type DecodedItem, type InvalidUtf8Policy } from '@comm/protocol';
+import { LineDecoder, errorReply, type DecodedItem } from '@comm/protocol';
+import type { Answering } from './answer.js';
+import { conversationConfig, type ConversationConfig, type ConversationOptions } from './config.js';
+import type { CloseReason } from './context.js';
 import { HandlerFailedError, LineTimeoutError } from './errors.js';
-
-/** R13: how long a line may take from its first byte to its LF, by default. */
-export const DEFAULT_LINE_TIMEOUT = 30_000;
-/** R14: how long a connection may stay silent, by default. */
-export const DEFAULT_IDLE_TIMEOUT = 5 * 60_000;
-/** R15: how many reply bytes may wait for a client that does not read, by default. */
-export const DEFAULT_MAX_PENDING_REPLY_BYTES = 1024 * 1024;
-/** How long, after the server's FIN, the peer's last bytes are read and dropped before the socket is destroyed. */
-export const DEFAULT_LINGER_TIMEOUT = 2_000;
+import { remotePeer, type PeerAddress } from './peer.js';
+import { isThenable } from './util.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
-
-/** What a handler learns about the connection it serves. */
-export interface ConnectionContext<State = Record<string, unknown>> {
-  /** A number unique among the connections of this process (or as the server assigned it). */
-  readonly connectionId: number;
-  /** The peer's address, an IPv4-mapped `::ffff:a.b.c.d` shown as `a.b.c.d`. */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  /** `'IPv4'` or `'IPv6'`, after the `::ffff:` prefix is taken off. */
-  readonly remoteFamily: string;
-  /** Anything the handler wants to keep for this connection; an empty object until first set or read. */
-  state: State;
-}
-
-/**
- * Answers one line. May return the reply or a promise of it. Lines of one connection are
- * handled one at a time, in order: the next call waits for the previous promise to settle.
- * A throw, a rejection, or a reply that is not one line (a non-string, an LF inside, a CR at
- * the end) answers `ERR COMM_HANDLER_FAILED handler failed` in that line's place.
- */
-export type LineHandler<State = Record<string, unknown>> = (
-  line: string,
-  context: ConnectionContext<State>,
-) => string | PromiseLike<string>;
-
-/**
- * Answers all the complete lines of one read at once; must return exactly one reply per line,
- * in order. Lines the decoder rejected (too long, invalid UTF-8) and `BYE` are not passed:
- * their replies are put in place locally.
- */
-export type BatchAnswerer<State = Record<string, unknown>> = (
-  lines: string[],
-  context: ConnectionContext<State>,
-) => readonly string[] | PromiseLike<readonly string[]>;
-
-/** Why a conversation ended; `Conversation.closeReason` after the socket closed. */
-export type CloseReason =
-  /** The peer sent its FIN (R11) and every line was answered. */
-  | 'end'
-  /** The peer sent `BYE` (R10). */
-  | 'bye'
-  /** `close()` was called (R17). */
-  | 'shutdown'
-  /** A line did not complete in time (R13). */
-  | 'line-timeout'
-  /** Nothing happened for `idleTimeout` (R14). */
-  | 'idle-timeout'
-  /** The `setup` hook failed. */
-  | 'setup-failed'
-  /** The socket failed (e.g. `ECONNRESET`); `Conversation.error` holds the cause. */
-  | 'error'
-  /** `destroy()` was called, or the socket was destroyed from outside. */
-  | 'destroyed';
-
-/** Options of a conversation: its handler, its limits and its hooks. One object serves every connection. */
-export interface ConversationOptions<State = Record<string, unknown>> {
-  /** Answers each line. Default: echo (the reply is the line, R9). */
-  handler?: LineHandler<State>;
-  /** Answers all lines of one read at once, instead of `handler` (used to hand a batch to a worker). */
-  answerBatch?: BatchAnswerer<State>;
-  /** Called once per connection before its first line is read, e.g. to set `context.state`. */
-  setup?: (context: ConnectionContext<State>) => void | PromiseLike<void>;
-  /** R7: the most bytes in a line, its ending not counted. Default 65,536. */
-  maxLineLength?: number;
-  /** R8: `'error'` (default) answers a line with invalid UTF-8 with an error; `'replace'` uses U+FFFD. */
-  invalidUtf8?: InvalidUtf8Policy;
-  /** R13: milliseconds from a line's first byte to its LF; `0` turns the deadline off. Default 30,000. */
-  lineTimeout?: number;
-  /** R14: milliseconds without a byte in or a reply byte out before a quiet close; `0` turns it off. Default 300,000. */
-  idleTimeout?: number;
-  /** R15: unsent reply bytes past which the client is not read from until they drain. Default 1 MiB. */
-  maxPendingReplyBytes?: number;
-  /** Milliseconds to keep reading (and dropping) the peer's bytes after the server's FIN, so the close is not a reset. Default 2,000. */
-  lingerTimeout?: number;
-  /** Told about each handler or setup failure (the client only sees `ERR COMM_HANDLER_FAILED ...`). */
-  onHandlerError?: (error: HandlerFailedError, context: ConnectionContext<State>) => void;
-  /** Called once when the connection's socket has closed. */
-  onClose?: (conversation: Conversation<State>) => void;
-}
-
-/**
- * Validated conversation options, built once and shared by every connection so that a
- * connection holds one pointer to them. Make one with {@link conversationConfig}.
- */
-export interface ConversationConfig<State = Record<string, unknown>> {
-  readonly handler: LineHandler<State> | undefined;
-  readonly answerBatch: BatchAnswerer<State> | undefined;
-  readonly setup: ((context: ConnectionContext<State>) => void | PromiseLike<void>) | undefined;
-  readonly maxLineLength: number;
-  readonly invalidUtf8: InvalidUtf8Policy;
-  readonly lineTimeout: number;
-  readonly idleTimeout: number;
-  readonly maxPendingReplyBytes: number;
-  readonly lingerTimeout: number;
-  readonly onHandlerError: ((error: HandlerFailedError, context: ConnectionContext<State>) => void) | undefined;
-  readonly onClose: ((conversation: Conversation<State>) => void) | undefined;
-  /** How often the shared deadline sweep runs for these timeouts, in ms. */
-  readonly sweepInterval: number;
-}
-
-const validConfigs = new WeakSet<object>();
-
-function checkMilliseconds(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidOptionError(`${name} must be a whole number of milliseconds >= 0 (0 = off), got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkByteCount(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`${name} must be a whole number of bytes >= 1, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkFunction<F>(value: F | undefined, name: string): F | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionError(`${name} must be a function, got ${typeof value}`);
-  }
-  return value;
-}
-
-/** A sweep often enough to fire a deadline within a tenth of it, never more often than every 10 ms. */
-function sweepIntervalFor(...timeouts: number[]): number {
-  const shortest = Math.min(...timeouts.filter((timeout) => timeout > 0));
-  return Math.min(1000, Math.max(10, Math.floor(shortest / 10)));
-}
-
-/**
- * Validates conversation options once, for every connection that will use them.
- *
- * @throws {InvalidOptionError} (`COMM_INVALID_OPTION`) for a value out of range.
- * @example
- * ```ts
- * const config = conversationConfig({ handler: (line) => line.toUpperCase(), lineTimeout: 10_000 });
- * netServer.on('connection', (socket) => serveConnection(socket, config));
- * ```
- */
-export function conversationConfig<State = Record<string, unknown>>(
-  options: ConversationOptions<State> | ConversationConfig<State> = {},
-): ConversationConfig<State> {
-  if (validConfigs.has(options)) return options as ConversationConfig<State>;
-  const handler = checkFunction(options.handler, 'handler');
-  const answerBatch = checkFunction(options.answerBatch, 'answerBatch');
-  if (handler && answerBatch) throw new InvalidOptionError('give handler or answerBatch, not both');
-  // The decoder is the one place that checks its own options.
-  const probe = new LineDecoder({ maxLineLength: options.maxLineLength, invalidUtf8: options.invalidUtf8 });
-  const lineTimeout = checkMilliseconds(options.lineTimeout, DEFAULT_LINE_TIMEOUT, 'lineTimeout');
-  const idleTimeout = checkMilliseconds(options.idleTimeout, DEFAULT_IDLE_TIMEOUT, 'idleTimeout');
-  const lingerTimeout = checkMilliseconds(options.lingerTimeout, DEFAULT_LINGER_TIMEOUT, 'lingerTimeout');
-  const config = {
-    handler,
-    answerBatch,
-    setup: checkFunction(options.setup, 'setup'),
-    maxLineLength: probe.maxLineLength,
-    invalidUtf8: probe.invalidUtf8,
-    lineTimeout,
-    idleTimeout,
-    maxPendingReplyBytes: checkByteCount(
-      options.maxPendingReplyBytes,
-      DEFAULT_MAX_PENDING_REPLY_BYTES,
-      'maxPendingReplyBytes',
-    ),
-    lingerTimeout,
-    onHandlerError: checkFunction(options.onHandlerError, 'onHandlerError'),
-    onClose: checkFunction(options.onClose, 'onClose'),
-    sweepInterval: sweepIntervalFor(lineTimeout, idleTimeout, lingerTimeout, 10_000),
-  } as ConversationConfig<State>;
-  Object.freeze(config);
-  validConfigs.add(config);
-  return config;
-}
 
 const enum Phase {
   /** The `setup` hook runs; nothing is read. */
@@ -213,58 +39,6 @@ type TaggedSocket = Socket & { [kConversation]: Conversation<never> };
 
 let lastConnectionId = 0;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** A reply must be one line: a string with no LF, and no CR at its end (it would read as CRLF). */
-function isOneLine(reply: unknown): reply is string {
-  return (
-    typeof reply === 'string' &&
-    reply.indexOf('\n') === -1 &&
-    (reply.length === 0 || reply.charCodeAt(reply.length - 1) !== CR)
-  );
-}
-
-/** `::ffff:1.2.3.4` → `1.2.3.4`; anything else unchanged. */
-export function normalizeAddress(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.length > 7 && address.startsWith('::ffff:') && address.includes('.', 7)
-    ? address.slice(7)
-    : address;
-}
-
-/** Who is on the other end of a socket. */
-export interface PeerAddress {
-  /** Without the `::ffff:` prefix of IPv4-mapped addresses. */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  /** `'IPv4'` for an IPv4-mapped peer of a dual-stack listener, as for a plain IPv4 one. */
-  readonly remoteFamily: string;
-}
-
-/**
- * The peer of a socket as people expect to read it (R1): `127.0.0.1`, not `::ffff:127.0.0.1`.
- * Empty address and port 0 for a socket that is already gone.
- *
- * @example
- * ```ts
- * remotePeer(socket); // { remoteAddress: '127.0.0.1', remotePort: 51234, remoteFamily: 'IPv4' }
- * ```
- */
-export function remotePeer(socket: Socket): PeerAddress {
-  const remoteAddress = normalizeAddress(socket.remoteAddress);
-  const family = socket.remoteFamily ?? '';
-  return {
-    remoteAddress,
-    remotePort: socket.remotePort ?? 0,
-    remoteFamily: family === 'IPv6' && remoteAddress.indexOf(':') === -1 ? 'IPv4' : family,
-  };
-}
 
 /**
  * The conversation over one connection (R2-R15): reads lines, answers each in order, enforces
@@ -275,7 +49,7 @@ export function remotePeer(socket: Socket): PeerAddress {
  * closure belongs to one connection (one shared sweep watches every deadline), and the socket
  * listeners are shared functions.
  */
-export class Conversation<State = Record<string, unknown>> implements ConnectionContext<State> {
+export class Conversation<State = Record<string, unknown>> implements Answering<State> {
   readonly socket: Socket;
   readonly connectionId: number;
   readonly remoteAddress: string;
@@ -311,12 +85,11 @@ export class Conversation<State = Record<string, unknown>> implements Connection
   private closeWaiters: ((conversation: Conversation<State>) => void)[] | undefined = undefined;
 
   /** Use {@link serveConnection}. */
-  constructor(socket: Socket, config: ConversationConfig<State>, connectionId: number) {
+  constructor(socket: Socket, config: ConversationConfig<State>, connectionId: number, peer: PeerAddress = remotePeer(socket)) {
     this.socket = socket;
     this.config = config;
-    this.echoes = config.handler === undefined && config.answerBatch === undefined;
+    this.echoes = config.echoes;
     this.connectionId = connectionId;
-    const peer = remotePeer(socket);
     this.remoteAddress = peer.remoteAddress;
     this.remotePort = peer.remotePort;
     this.remoteFamily = peer.remoteFamily;
@@ -431,7 +204,7 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       return;
     }
     if (this.config.lineTimeout > 0 || this.config.idleTimeout > 0) {
-      Conversation.watch(this.untyped, this.config.sweepInterval);
+      this.config.sweep.watch(this, this.config.sweepInterval);
     }
     this.socket.resume();
   }
@@ -529,113 +302,11 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       }
     }
     this.linesIn += items.length;
-    const config = this.config;
-    if (this.echoes) this.echo(items, bye, final);
-    else if (config.answerBatch !== undefined) this.answerBatch(items, bye, final);
-    else this.answerEach(items, 0, bye, final);
+    this.config.answer(this, items, bye, final);
   }
 
-  private echo(items: DecodedItem[], bye: boolean, final: boolean): void {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as DecodedItem;
-      if (typeof item !== 'string') items[i] = errorReply(item);
-      // A line may end in a CR that is data (`a\r\r\n`, or a last line without LF); sent back,
-      // it would read as CRLF and vanish, so it cannot be echoed.
-      else if (item.length > 0 && item.charCodeAt(item.length - 1) === CR) items[i] = this.handlerFailed(notOneLine(item));
-    }
-    this.send(items as string[], bye, final);
-  }
-
-  /** Calls the handler for items[start...] in order; suspends on the first promise. */
-  private answerEach(items: DecodedItem[], start: number, bye: boolean, final: boolean): void {
-    const handler = this.config.handler as LineHandler<State>;
-    for (let i = start; i < items.length; i++) {
-      const item = items[i] as DecodedItem;
-      if (typeof item !== 'string') {
-        items[i] = errorReply(item);
-        continue;
-      }
-      let reply: string | PromiseLike<string>;
-      try {
-        reply = handler(item, this);
-      } catch (error) {
-        items[i] = this.handlerFailed(error);
-        continue;
-      }
-      if (isOneLine(reply)) {
-        items[i] = reply;
-      } else if (isThenable(reply)) {
-        this.suspend();
-        reply.then(
-          (value) => {
-            items[i] = isOneLine(value) ? value : this.handlerFailed(notOneLine(value));
-            this.answerEach(items, i + 1, bye, final);
-          },
-          (error: unknown) => {
-            items[i] = this.handlerFailed(error);
-            this.answerEach(items, i + 1, bye, final);
-          },
-        );
-        return;
-      } else {
-        items[i] = this.handlerFailed(notOneLine(reply));
-      }
-    }
-    this.send(items as string[], bye, final);
-  }
-
-  private answerBatch(items: DecodedItem[], bye: boolean, final: boolean): void {
-    const lines: string[] = [];
-    for (const item of items) if (typeof item === 'string') lines.push(item);
-    if (lines.length === 0) {
-      this.placeBatch(items, lines, bye, final);
-      return;
-    }
-    let replies: readonly string[] | PromiseLike<readonly string[]>;
-    try {
-      replies = (this.config.answerBatch as BatchAnswerer<State>)(lines, this);
-    } catch (error) {
-      this.placeBatch(items, this.failBatch(lines.length, error), bye, final);
-      return;
-    }
-    if (!isThenable(replies)) {
-      this.placeBatch(items, this.checkBatch(replies, lines.length), bye, final);
-      return;
-    }
-    this.suspend();
-    replies.then(
-      (value) => this.placeBatch(items, this.checkBatch(value, lines.length), bye, final),
-      (error: unknown) => this.placeBatch(items, this.failBatch(lines.length, error), bye, final),
-    );
-  }
-
-  private checkBatch(replies: unknown, count: number): readonly string[] {
-    if (!Array.isArray(replies) || replies.length !== count) {
-      return this.failBatch(count, new TypeError(`answerBatch must return ${count} replies`));
-    }
-    const checked = replies as string[];
-    for (let i = 0; i < count; i++) {
-      if (!isOneLine(checked[i])) checked[i] = this.handlerFailed(notOneLine(checked[i]));
-    }
-    return checked;
-  }
-
-  private failBatch(count: number, error: unknown): string[] {
-    const reply = this.handlerFailed(error);
-    return new Array<string>(count).fill(reply);
-  }
-
-  /** Puts the batch's replies into the places of the lines, beside the decoder's error replies. */
-  private placeBatch(items: DecodedItem[], replies: readonly string[], bye: boolean, final: boolean): void {
-    let next = 0;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as DecodedItem;
-      items[i] = typeof item === 'string' ? (replies[next++] as string) : errorReply(item);
-    }
-    this.send(items as string[], bye, final);
-  }
-
-  private handlerFailed(cause: unknown): string {
+  /** @internal For the answer strategies. */
+  handlerFailed(cause: unknown): string {
     const error = new HandlerFailedError('handler failed', { cause });
     this.reportHandlerError(error);
     return errorReply(error);
@@ -652,14 +323,16 @@ export class Conversation<State = Record<string, unknown>> implements Connection
   }
 
   /** Stops reading while a handler's promise is outstanding, so queued input stays bounded. */
-  private suspend(): void {
+  /** @internal For the answer strategies. */
+  suspend(): void {
     if (this.busy) return;
     this.busy = true;
     this.socket.pause();
   }
 
   /** Writes one batch of replies in one write, then decides whether to read on. */
-  private send(replies: string[], bye: boolean, final: boolean): void {
+  /** @internal For the answer strategies. */
+  send(replies: string[], bye: boolean, final: boolean): void {
     const wasBusy = this.busy;
     this.busy = false;
     if (this.phase !== Phase.Open) return;
@@ -714,7 +387,7 @@ export class Conversation<State = Record<string, unknown>> implements Connection
     socket.end();
     this.decoder = undefined;
     this.activitySeen = true;
-    if (this.config.idleTimeout > 0) Conversation.watch(this.untyped, this.config.sweepInterval);
+    if (this.config.idleTimeout > 0) this.config.sweep.watch(this, this.config.sweepInterval);
     socket.resume();
   }
 
@@ -726,10 +399,11 @@ export class Conversation<State = Record<string, unknown>> implements Connection
       return;
     }
     this.lingerUntil = performance.now() + this.config.lingerTimeout;
-    Conversation.watch(this.untyped, this.config.sweepInterval);
+    this.config.sweep.watch(this, this.config.sweepInterval);
   }
 
-  private checkDeadlines(now: number): void {
+  /** @internal For the deadline sweep. */
+  checkDeadlines(now: number): void {
     if (this.phase === Phase.Lingering) {
       if (now >= this.lingerUntil) this.socket.destroy();
       return;
@@ -762,7 +436,7 @@ export class Conversation<State = Record<string, unknown>> implements Connection
     this.phase = Phase.Closed;
     this.closeReason ??= this.error ? 'error' : 'destroyed';
     this.decoder = undefined;
-    Conversation.unwatch(this.untyped);
+    this.config.sweep.unwatch(this);
     const waiters = this.closeWaiters;
     this.closeWaiters = undefined;
     if (waiters) for (const resolve of waiters) resolve(this);
@@ -791,44 +465,15 @@ export class Conversation<State = Record<string, unknown>> implements Connection
   private static onSocketClose(this: Socket): void {
     (this as TaggedSocket)[kConversation].closed$();
   }
-
-  // One sweep for every deadline of every connection in this thread: no timer per connection.
-  private static readonly watched = new Set<Conversation<never>>();
-  private static sweepTimer: ReturnType<typeof setInterval> | undefined = undefined;
-  private static sweepEvery = Infinity;
-
-  private static watch(conversation: Conversation<never>, interval: number): void {
-    Conversation.watched.add(conversation);
-    if (interval < Conversation.sweepEvery) {
-      if (Conversation.sweepTimer !== undefined) clearInterval(Conversation.sweepTimer);
-      Conversation.sweepEvery = interval;
-      Conversation.sweepTimer = setInterval(Conversation.sweep, interval);
-      Conversation.sweepTimer.unref();
-    }
-  }
-
-  private static unwatch(conversation: Conversation<never>): void {
-    const watched = Conversation.watched;
-    watched.delete(conversation);
-    if (watched.size === 0 && Conversation.sweepTimer !== undefined) {
-      clearInterval(Conversation.sweepTimer);
-      Conversation.sweepTimer = undefined;
-      Conversation.sweepEvery = Infinity;
-    }
-  }
-
-  private static sweep(): void {
-    const now = performance.now();
-    for (const conversation of Conversation.watched) conversation.checkDeadlines(now);
-  }
 }
 
-function notOneLine(reply: unknown): Error {
-  return new TypeError(
-    typeof reply === 'string'
-      ? 'reply is not one line: it contains LF or ends with CR'
-      : `reply must be a string, got ${reply === null ? 'null' : typeof reply}`,
-  );
+
+/** Who a served connection is, when the server knows it already. */
+export interface ConnectionIdentity {
+  /** Default: a counter of this process (thread). */
+  readonly connectionId?: number;
+  /** The peer as taken when the connection was accepted; default: read from the socket now. */
+  readonly peer?: PeerAddress;
 }
 
 /**
@@ -837,11 +482,12 @@ function notOneLine(reply: unknown): Error {
  * The socket is made half-open (R11) and resumed; a socket accepted with `pauseOnConnect` works.
  *
  * @param options validated once with {@link conversationConfig} when many connections share them.
- * @param connectionId defaults to a counter of this process (thread).
+ * @param identity the connection's id and its peer as taken at accept: a socket reset while it
+ *   waited no longer knows its peer.
  * @example
  * ```ts
  * import net from 'node:net';
- * import { conversationConfig, serveConnection } from '@comm/protocol';
+ * import { conversationConfig, serveConnection } from '@comm/server-core';
  *
  * const config = conversationConfig({ handler: (line) => line.toUpperCase() });
  * net.createServer({ allowHalfOpen: true }, (socket) => serveConnection(socket, config)).listen(2000);
@@ -850,33 +496,7 @@ function notOneLine(reply: unknown): Error {
 export function serveConnection<State = Record<string, unknown>>(
   socket: Socket,
   options: ConversationOptions<State> | ConversationConfig<State> = {},
-  connectionId: number = ++lastConnectionId,
+  { connectionId = ++lastConnectionId, peer }: ConnectionIdentity = {},
 ): Conversation<State> {
-  return new Conversation(socket, conversationConfig(options), connectionId);
-}
-
-const dropBytes = (): void => {};
-const ignoreError = (): void => {};
-
-/**
- * Turns a connection away without serving it: writes `line` (if any), sends FIN, drops what the
- * peer sends, and destroys the socket once the peer closes or after `lingerTimeout` ms. Used for
- * a busy server (R16) and for waiting clients at shutdown (R17).
- *
- * @example
- * ```ts
- * refuseConnection(socket, errorReply(new ServerBusyError()));
- * ```
- */
-export function refuseConnection(socket: Socket, line?: string, lingerTimeout = DEFAULT_LINGER_TIMEOUT): void {
-  socket.on('error', ignoreError);
-  if (socket.destroyed) return;
-  socket.allowHalfOpen = true;
-  socket.on('data', dropBytes);
-  if (line !== undefined) socket.write(line + '\n');
-  socket.end();
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), lingerTimeout);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  return new Conversation(socket, conversationConfig(options), connectionId, peer);
 }

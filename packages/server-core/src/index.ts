@@ -1,29 +1,32 @@
-export { HandlerFailedError, LineTimeoutError, ServerBusyError, AddressInUseError, ServerClosedError } from './errors.js';
 export {
-  Conversation,
-  serveConnection,
-  conversationConfig,
-  refuseConnection,
-  normalizeAddress,
-  remotePeer,
+  HandlerFailedError,
+  HandlerLoadError,
+  LineTimeoutError,
+  ServerBusyError,
+  AddressInUseError,
+  ServerClosedError,
+} from './errors.js';
+export type { ConnectionContext, LineHandler, ConnectionSetup, BatchAnswerer, HandlerErrorHook, CloseReason } from './context.js';
+export { conversationConfig, type ConversationOptions, type ConversationConfig } from './config.js';
+export { Conversation, serveConnection, type ConnectionIdentity } from './conversation.js';
+export { DeadlineSweep } from './sweep.js';
+export { refuseConnection } from './refuse.js';
+export { normalizeAddress, remotePeer, connectedBy, type PeerAddress, type ConnectionInfo } from './peer.js';
+export {
+  LISTEN_OPTIONS,
+  CONVERSATION_OPTIONS,
+  COMMAND_OPTIONS,
+  conversationLimits,
+  DEFAULT_HOST,
   DEFAULT_LINE_TIMEOUT,
   DEFAULT_IDLE_TIMEOUT,
   DEFAULT_MAX_PENDING_REPLY_BYTES,
   DEFAULT_LINGER_TIMEOUT,
-  type ConnectionContext,
-  type PeerAddress,
-  type LineHandler,
-  type BatchAnswerer,
-  type CloseReason,
-  type ConversationOptions,
-  type ConversationConfig,
-} from './conversation.js';
-export {
-  resolveServerOptions,
-  listenDualStack,
-  prepareSocket,
-  DEFAULT_HOST,
-  type ServerOptions,
-  type ServerConfig,
-  type ListenConfig,
-} from './listen.js';
+  type ConversationLimits,
+  type ListenValues,
+} from './options.js';
+export { resolveServerOptions, listenDualStack, prepareSocket, type ServerOptions, type ServerConfig, type ListenConfig } from './listen.js';
+export { handlerModuleUrl, loadHandlerModule, type HandlerModule } from './handler-module.js';
+export { ConnectionTally, NO_COUNTS, type ConnectionCounts } from './tally.js';
+export { disconnectInfo, type ServerEvents, type ConnectedInfo, type DisconnectInfo, type ServerStatsBase } from './surface.js';
+export { isThenable, ignoreError, closeNetServer } from './util.js';

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PORT } from '@comm/protocol';
-import { DEFAULT_HOST, listenDualStack, resolveServerOptions } from './listen.js';
+import { listenDualStack, resolveServerOptions } from './listen.js';
+import { DEFAULT_HOST } from './options.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {

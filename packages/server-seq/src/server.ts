@@ -1,10 +1,32 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { InvalidOptionError, errorReply, formatEndpoint } from '@comm/protocol';
-import { ServerBusyError, ServerClosedError, listenDualStack, prepareSocket, refuseConnection, remotePeer, resolveServerOptions, serveConnection, type CloseReason, type ConnectionContext, type Conversation, type HandlerFailedError, type ServerConfig, type ServerOptions } from '@comm/server-core';
+import { errorReply } from '@comm/protocol';
+import { checkOption } from '@comm/protocol/options';
+import {
+  ConnectionTally,
+  ServerBusyError,
+  ServerClosedError,
+  connectedBy,
+  disconnectInfo,
+  ignoreError,
+  listenDualStack,
+  prepareSocket,
+  refuseConnection,
+  remotePeer,
+  resolveServerOptions,
+  serveConnection,
+  type ConnectionContext,
+  type ConnectionCounts,
+  type ConnectionInfo,
+  type Conversation,
+  type ServerConfig,
+  type ServerEvents,
+  type ServerOptions,
+} from '@comm/server-core';
+import { SEQUENTIAL_OPTIONS } from './options.js';
 
 /** R16: how many clients may wait for their turn, by default. */
-export const DEFAULT_MAX_WAITING = 128;
+export const DEFAULT_MAX_WAITING = SEQUENTIAL_OPTIONS.maxWaiting.default;
 
 /** Options of the sequential server: where it listens, the handler, the limits, and the queue. */
 export interface SequentialServerOptions<State = Record<string, unknown>> extends ServerOptions<State> {
@@ -15,64 +37,28 @@ export interface SequentialServerOptions<State = Record<string, unknown>> extend
   maxWaiting?: number;
 }
 
-/** Who a client is, as the events tell it. */
-export interface ClientInfo {
-  /** Given in order of arrival, from 1. */
-  readonly connectionId: number;
-  /** Without the `::ffff:` prefix of IPv4-mapped addresses. */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-}
-
-/** A client whose turn has begun: the `connection` event. */
-export interface ConnectionInfo extends ClientInfo {
-  /** `Connected by <address>:<port>`, the chapter's line. */
-  readonly message: string;
-}
-
 /** A client accepted while another is served: the `waiting` event. */
-export interface WaitingInfo extends ClientInfo {
+export interface WaitingInfo extends ConnectionInfo {
   /** 1 for the next to be served. */
   readonly position: number;
 }
 
-/** A served client that has gone: the `disconnect` event. */
-export interface DisconnectInfo extends ClientInfo {
-  readonly reason: CloseReason;
-  /** Lines received and answered (error lines and `BYE` included). */
-  readonly linesIn: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** The socket error behind `reason: 'error'`. */
-  readonly error: Error | undefined;
-}
-
-/** The events of a {@link SequentialServer} and their arguments. */
-export interface SequentialServerEvents {
-  /** The server is listening. */
-  listening: [address: AddressInfo];
-  /** A client's turn has begun (the chapter prints `Connected by ...` here). */
-  connection: [info: ConnectionInfo];
+/**
+ * The events of a {@link SequentialServer} and their arguments: those of every comm server
+ * (`listening`, `connection`, `disconnect`, `handlerError`, `error`, `close`), and the queue's.
+ */
+export interface SequentialServerEvents extends ServerEvents {
   /** A client was accepted and waits, in arrival order. */
   waiting: [info: WaitingInfo];
   /** A client was turned away: `maxWaiting` clients were already waiting. */
-  busy: [info: ClientInfo];
-  /** A served client's connection has closed. */
-  disconnect: [info: DisconnectInfo];
-  /** A handler threw, rejected or gave no line; the client got `ERR COMM_HANDLER_FAILED ...`. */
-  handlerError: [error: HandlerFailedError, context: ConnectionContext<never>];
-  /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */
-  error: [error: Error];
-  /** `close()` or `destroy()` has finished: nothing is open any more. */
-  close: [];
+  busy: [info: ConnectionInfo];
 }
 
-function clientInfo(socket: Socket, connectionId: number): ClientInfo {
-  return { connectionId, ...remotePeer(socket) };
+/** A client accepted and waiting: its socket, and who it was when it was accepted. */
+interface Waiting {
+  readonly socket: Socket;
+  readonly info: ConnectionInfo;
 }
-
-function ignoreError(): void {}
 
 /**
  * The sequential comm server: one client at a time, the others accepted and waiting in arrival
@@ -92,8 +78,8 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
   readonly config: ServerConfig<State>;
   readonly maxWaiting: number;
   private readonly netServer: net.Server;
-  private readonly waitingSockets: Socket[] = [];
-  private readonly waitingIds: number[] = [];
+  private readonly waiting: Waiting[] = [];
+  private readonly tally = new ConnectionTally();
   private current: Conversation<State> | undefined = undefined;
   private lastConnectionId = 0;
   private listening = false;
@@ -102,11 +88,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
 
   constructor(options: SequentialServerOptions<State> = {}) {
     super();
-    const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
-    if (!Number.isSafeInteger(maxWaiting) || maxWaiting < 0) {
-      throw new InvalidOptionError(`maxWaiting must be a whole number >= 0, got ${String(maxWaiting)}`);
-    }
-    this.maxWaiting = maxWaiting;
+    this.maxWaiting = checkOption('maxWaiting', SEQUENTIAL_OPTIONS.maxWaiting, options.maxWaiting) as number;
     const userOnClose = options.onClose;
     const userOnHandlerError = options.onHandlerError;
     this.config = resolveServerOptions<State>(options, {
@@ -116,7 +98,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       },
       onHandlerError: (error, context) => {
         userOnHandlerError?.(error, context);
-        this.emit('handlerError', error, context as unknown as ConnectionContext<never>);
+        this.emit('handlerError', error, context);
       },
     });
     // Waiting clients must not be read (R16): pauseOnConnect keeps their bytes in the kernel.
@@ -128,12 +110,20 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
 
   /** How many clients wait for their turn. */
   get waitingCount(): number {
-    return this.waitingSockets.length;
+    return this.waiting.length;
   }
 
   /** The client being served, if any. */
   get serving(): ConnectionContext<State> | undefined {
     return this.current;
+  }
+
+  /**
+   * Counters of the connections served (those waiting are not counted until their turn), the
+   * same shape as the threaded server's.
+   */
+  stats(): Promise<ConnectionCounts> {
+    return Promise.resolve(this.tally.counts());
   }
 
   /** The bound address once listening, else `null`. */
@@ -173,8 +163,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       else queueMicrotask(done);
     });
     const lingerTimeout = this.config.conversation.lingerTimeout;
-    for (const socket of this.waitingSockets.splice(0)) refuseConnection(socket, undefined, lingerTimeout);
-    this.waitingIds.length = 0;
+    for (const { socket } of this.waiting.splice(0)) refuseConnection(socket, undefined, lingerTimeout);
     void this.current?.close();
     return this.closePromise;
   }
@@ -182,67 +171,55 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
   /** Closes everything now, without answering; replies not yet flushed are lost. */
   destroy(): void {
     const closing = this.close();
-    for (const socket of this.waitingSockets.splice(0)) socket.destroy();
+    for (const { socket } of this.waiting.splice(0)) socket.destroy();
     this.current?.destroy();
     void closing;
   }
 
   private accept(socket: Socket): void {
-    const connectionId = ++this.lastConnectionId;
+    // Who the client is, taken now: a socket reset while it waits no longer knows its peer.
+    const info: ConnectionInfo = { connectionId: ++this.lastConnectionId, ...remotePeer(socket) };
+    if (info.remotePort === 0) {
+      // Reset before it was accepted: nobody to serve, nobody to announce.
+      socket.destroy();
+      return;
+    }
     if (this.closing) {
       refuseConnection(socket, undefined, this.config.conversation.lingerTimeout);
       return;
     }
     prepareSocket(socket, this.config.listen);
     if (this.current === undefined) {
-      this.serve(socket, connectionId);
+      this.serve({ socket, info });
       return;
     }
-    if (this.waitingSockets.length >= this.maxWaiting) {
+    if (this.waiting.length >= this.maxWaiting) {
       // R16: the queue is full; one line says why, then the connection closes.
-      this.emit('busy', clientInfo(socket, connectionId));
+      this.emit('busy', info);
       refuseConnection(socket, errorReply(new ServerBusyError()), this.config.conversation.lingerTimeout);
       return;
     }
     socket.on('error', ignoreError);
-    this.waitingSockets.push(socket);
-    this.waitingIds.push(connectionId);
-    if (this.listenerCount('waiting') > 0) {
-      this.emit('waiting', { ...clientInfo(socket, connectionId), position: this.waitingSockets.length });
-    }
+    this.waiting.push({ socket, info });
+    if (this.listenerCount('waiting') > 0) this.emit('waiting', { ...info, position: this.waiting.length });
   }
 
-  private serve(socket: Socket, connectionId: number): void {
+  private serve({ socket, info }: Waiting): void {
     socket.off('error', ignoreError);
-    const conversation = serveConnection(socket, this.config.conversation, connectionId);
+    const conversation = serveConnection(socket, this.config.conversation, { connectionId: info.connectionId, peer: info });
     this.current = conversation;
-    const info = clientInfo(socket, connectionId);
-    this.emit('connection', {
-      ...info,
-      message: `Connected by ${formatEndpoint(info.remoteAddress, info.remotePort)}`,
-    });
+    this.tally.opened(conversation as Conversation<never>);
+    this.emit('connection', { ...info, message: connectedBy(info) });
   }
 
   private served(conversation: Conversation<State>): void {
-    if (this.listenerCount('disconnect') > 0) {
-      this.emit('disconnect', {
-        connectionId: conversation.connectionId,
-        remoteAddress: conversation.remoteAddress,
-        remotePort: conversation.remotePort,
-        remoteFamily: conversation.remoteFamily,
-        reason: conversation.closeReason ?? 'destroyed',
-        linesIn: conversation.linesIn,
-        bytesIn: conversation.bytesIn,
-        bytesOut: conversation.bytesOut,
-        error: conversation.error,
-      });
-    }
+    this.tally.closed(conversation as Conversation<never>);
+    if (this.listenerCount('disconnect') > 0) this.emit('disconnect', disconnectInfo(conversation as Conversation<never>));
     if (this.current !== conversation) return;
     this.current = undefined;
     if (this.closing) return;
-    const socket = this.waitingSockets.shift();
-    const connectionId = this.waitingIds.shift();
-    if (socket !== undefined && connectionId !== undefined) this.serve(socket, connectionId);
+    const next = this.waiting.shift();
+    if (next !== undefined) this.serve(next);
   }
 }
 

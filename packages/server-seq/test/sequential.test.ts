@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type SequentialServer, type SequentialServerOptions } from '../src/index.js';
-import type { ConnectionInfo, DisconnectInfo, WaitingInfo } from '../src/index.js';
+import type { ConnectedInfo, DisconnectInfo, WaitingInfo } from '../src/index.js';
 import { connectClient, destroyClients, exchange, gatedHandler, settle } from '@comm/test-helpers';
 
 const servers: SequentialServer[] = [];
@@ -189,7 +189,7 @@ describe('one client at a time (R16)', () => {
 describe('events', () => {
   it('tells connection ("Connected by ..."), waiting (with position) and disconnect (with counts)', async () => {
     const { server, port } = await start();
-    const connections: ConnectionInfo[] = [];
+    const connections: ConnectedInfo[] = [];
     const waits: WaitingInfo[] = [];
     const disconnects: DisconnectInfo[] = [];
     server.on('connection', (info) => connections.push(info));

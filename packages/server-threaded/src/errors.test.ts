@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommError } from '@comm/protocol';
-import { deserializeError, HandlerLoadError, MechanismUnavailableError, serializeError, WorkerFailedError } from './errors.js';
+import { HandlerLoadError } from '@comm/server-core';
+import { deserializeError, MechanismUnavailableError, serializeError, WorkerFailedError } from './errors.js';
 
 describe('errors', () => {
   it('are CommErrors with a stable code and name', () => {

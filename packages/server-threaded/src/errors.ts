@@ -1,29 +1,5 @@
 import { CommError } from '@comm/protocol';
 
-/**
- * The handler module could not be loaded in a worker: not found, a syntax error, a throw while
- * it ran, or no `handler` function among its exports. `listen()` rejects with it; the module's
- * own error is the `cause` (its `code`, e.g. `ERR_MODULE_NOT_FOUND`, kept).
- *
- * @example
- * ```ts
- * await server.listen().catch((err) => { if (err.code === 'COMM_HANDLER_LOAD_FAILED') console.error(err.cause); });
- * ```
- */
-export class HandlerLoadError extends CommError<'COMM_HANDLER_LOAD_FAILED'> {
-  /** The module as the worker imported it (a `file:` URL, or the URL given). */
-  readonly module: string;
-  /** What went wrong, without the module's name. */
-  readonly reason: string;
-
-  constructor(module: string, reason: string, options?: { cause?: unknown }) {
-    super(`cannot load handler module ${module}: ${reason}`, 'COMM_HANDLER_LOAD_FAILED', options);
-    this.name = 'HandlerLoadError';
-    this.module = module;
-    this.reason = reason;
-  }
-}
-
 /** `mechanism` named one this runtime cannot run (e.g. `'transfer'` on Node 20). */
 export class MechanismUnavailableError extends CommError<'COMM_MECHANISM_UNAVAILABLE'> {
   readonly mechanism: string;

@@ -15,7 +15,8 @@ export {
   type Mechanism,
   type Capabilities,
 } from './mechanism.js';
-export { handlerModuleUrl, type HandlerModule, type ConnectionSetup } from './handler-module.js';
-export { HandlerLoadError, MechanismUnavailableError, WorkerFailedError } from './errors.js';
+export { MechanismUnavailableError, WorkerFailedError } from './errors.js';
+// The handler contract and the records of the events, shared with @comm/server-seq.
+export { handlerModuleUrl, HandlerLoadError } from '@comm/server-core';
+export type { HandlerModule, ConnectionSetup, ConnectionContext, LineHandler, ConnectionInfo } from '@comm/server-core';
 export type { ServerStats, ThreadStats } from './stats.js';
-export type { PeerInfo } from './messages.js';

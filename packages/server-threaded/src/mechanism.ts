@@ -1,5 +1,6 @@
 import net, { type AddressInfo } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
+import { closeNetServer } from '@comm/server-core';
 
 /**
  * How connections reach the worker threads.
@@ -33,13 +34,6 @@ function listenLoopback(server: net.Server, options: net.ListenOptions): Promise
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });
-  });
-}
-
-function closeServer(server: net.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) resolve();
-    else server.close(() => resolve());
   });
 }
 
@@ -80,7 +74,7 @@ export async function probeSocketTransfer(): Promise<boolean> {
     port2.close();
     accepted?.destroy();
     client?.destroy();
-    await closeServer(server);
+    await closeNetServer(server);
   }
 }
 
@@ -99,7 +93,7 @@ export async function probeReusePort(): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await Promise.all([closeServer(first), closeServer(second)]);
+    await Promise.all([closeNetServer(first), closeNetServer(second)]);
   }
 }
 

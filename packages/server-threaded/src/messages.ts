@@ -1,19 +1,7 @@
 import type { Socket } from 'node:net';
-import { type InvalidUtf8Policy } from '@comm/protocol';
-import { remotePeer, type ListenConfig, type PeerAddress } from '@comm/server-core';
+import { remotePeer, type ConnectionCounts, type ConnectionInfo, type ConversationLimits, type ListenConfig } from '@comm/server-core';
 import type { SerializedError } from './errors.js';
 import type { Mechanism } from './mechanism.js';
-import type { ConnectionCounts } from './stats.js';
-
-/** The conversation limits as plain values: they cross to the workers, which build the config again. */
-export interface ConversationLimits {
-  maxLineLength: number;
-  invalidUtf8: InvalidUtf8Policy;
-  lineTimeout: number;
-  idleTimeout: number;
-  maxPendingReplyBytes: number;
-  lingerTimeout: number;
-}
 
 /** What a worker is started with (`workerData`). */
 export interface WorkerInit {
@@ -28,15 +16,13 @@ export interface WorkerInit {
   connectionIds: SharedArrayBuffer;
 }
 
-/** Who a client is, as it crosses threads. */
-export interface PeerInfo extends PeerAddress {
-  readonly connectionId: number;
-}
+/** Who a client is, as it crosses threads: the record every server event carries. */
+export type PeerInfo = ConnectionInfo;
 
 /** Main thread → worker. */
 export type ToWorker =
   /** `transfer`: serve this socket. */
-  | { type: 'socket'; socket: Socket; connectionId: number }
+  | { type: 'socket'; socket: Socket; peer: PeerInfo }
   /** `reuse-port`: listen on this concrete address with `reusePort`. */
   | { type: 'listen'; host: string; port: number }
   /** `main-thread-io` with a handler module (echo keeps nothing per connection): a connection begins; run `setup` if the module has one and answer `opened`. */

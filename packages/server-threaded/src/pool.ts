@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { deserializeError, HandlerLoadError, WorkerFailedError } from './errors.js';
+import { HandlerLoadError, NO_COUNTS, type ConnectionCounts } from '@comm/server-core';
+import { deserializeError, WorkerFailedError } from './errors.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { NO_COUNTS, type ConnectionCounts } from './stats.js';
 
 /** The worker entry, built by tsup beside this module (the CJS build gets `import.meta.url` from tsup's shim). */
 const WORKER_URL = new URL('./worker.js', import.meta.url);

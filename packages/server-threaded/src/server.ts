@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { InvalidOptionError, formatEndpoint } from '@comm/protocol';
-import { AddressInUseError, HandlerFailedError, ServerClosedError, conversationConfig, listenDualStack, prepareSocket, refuseConnection, resolveServerOptions, serveConnection, type ConnectionContext, type Conversation, type ConversationConfig, type ServerConfig, type ServerOptions } from '@comm/server-core';
+import { formatEndpoint } from '@comm/protocol';
+import { checkOption } from '@comm/protocol/options';
+import { AddressInUseError, closeNetServer, ignoreError, ConnectionTally, HandlerFailedError, NO_COUNTS, ServerClosedError, conversationConfig, conversationLimits, handlerModuleUrl, type ConnectionCounts, type ConversationLimits, listenDualStack, prepareSocket, refuseConnection, resolveServerOptions, serveConnection, type ConnectionContext, type Conversation, type ConversationConfig, type ServerConfig, type ServerOptions } from '@comm/server-core';
 import { deserializeError, MechanismUnavailableError, WorkerFailedError } from './errors.js';
-import { handlerModuleUrl } from './handler-module.js';
 import { detectCapabilities, MECHANISMS, supports, type Mechanism } from './mechanism.js';
-import { nextConnectionId, peerOf, type ConversationLimits, type FromWorker, type PeerInfo } from './messages.js';
+import { nextConnectionId, peerOf, type FromWorker, type PeerInfo } from './messages.js';
+import { THREADED_OPTIONS } from './options.js';
 import { WorkerPool, type WorkerSlot } from './pool.js';
-import { ConnectionTally, NO_COUNTS, sumStats, type ConnectionCounts, type ServerStats, type ThreadStats } from './stats.js';
+import { sumStats, type ServerStats, type ThreadStats } from './stats.js';
 
 /**
  * Options of the threaded server. Every option it shares with `@comm/server-seq` (address,
@@ -104,32 +105,6 @@ interface Outbox {
   readonly lines: string[][];
 }
 
-const MAX_THREADS = 1024;
-
-function checkThreads(threads: number | undefined): number {
-  if (threads === undefined) return availableParallelism();
-  if (!Number.isSafeInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new InvalidOptionError(`threads must be a whole number from 1 to ${MAX_THREADS}, got ${String(threads)}`);
-  }
-  return threads;
-}
-
-function checkMechanism(mechanism: string | undefined): Mechanism | 'auto' {
-  if (mechanism === undefined || mechanism === 'auto') return 'auto';
-  if (!(MECHANISMS as readonly string[]).includes(mechanism)) {
-    throw new InvalidOptionError(`mechanism must be auto, ${MECHANISMS.join(', ')}; got ${JSON.stringify(mechanism)}`);
-  }
-  return mechanism as Mechanism;
-}
-
-function closeNetServer(server: net.Server | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (server === undefined || !server.listening) resolve();
-    else server.close(() => resolve());
-  });
-}
-
-function ignoreError(): void {}
 
 /**
  * The threaded comm server: clients are served in parallel on a pool of worker threads, each
@@ -177,8 +152,8 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   constructor(options: ThreadedServerOptions = {}) {
     super();
     const { handler, threads, mechanism, ...shared } = options;
-    this.threads = checkThreads(threads);
-    this.requestedMechanism = checkMechanism(mechanism);
+    this.threads = (checkOption('threads', THREADED_OPTIONS.threads, threads) as number | undefined) ?? availableParallelism();
+    this.requestedMechanism = checkOption('mechanism', THREADED_OPTIONS.mechanism, mechanism) as Mechanism | 'auto';
     this.handlerUrl = handler === undefined ? undefined : handlerModuleUrl(handler);
     this.config = resolveServerOptions(shared);
   }
@@ -267,14 +242,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     this.chosenMechanism = mechanism;
 
     const conversation = this.config.conversation;
-    const limits: ConversationLimits = {
-      maxLineLength: conversation.maxLineLength,
-      invalidUtf8: conversation.invalidUtf8,
-      lineTimeout: conversation.lineTimeout,
-      idleTimeout: conversation.idleTimeout,
-      maxPendingReplyBytes: conversation.maxPendingReplyBytes,
-      lingerTimeout: conversation.lingerTimeout,
-    };
+    const limits = conversationLimits(conversation);
     const pool = new WorkerPool(
       this.threads,
       { mechanism, handlerUrl: this.handlerUrl, limits, listen: this.config.listen, connectionIds: this.connectionIds },
@@ -376,7 +344,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
       this.serveHere(socket, slot, peer);
     } else {
       try {
-        slot.post({ type: 'socket', socket, connectionId: peer.connectionId }, [socket]);
+        slot.post({ type: 'socket', socket, peer }, [socket]);
       } catch {
         // A socket that already failed (reset before it moved) cannot be transferred: drop it.
         socket.destroy();
@@ -417,7 +385,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
     slot.load += 1;
     // Echo (no handler module) keeps nothing per connection on the worker: no message, no context.
     if (this.handlerUrl !== undefined) slot.post({ type: 'open', peer });
-    const conversation = serveConnection(socket, this.mainIoConfig as ConversationConfig, peer.connectionId);
+    const conversation = serveConnection(socket, this.mainIoConfig as ConversationConfig, { connectionId: peer.connectionId, peer });
     record.conversation = conversation;
     tally.opened(conversation as Conversation<never>);
   }

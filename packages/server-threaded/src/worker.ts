@@ -4,11 +4,24 @@
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorReply } from '@comm/protocol';
-import { HandlerFailedError, conversationConfig, prepareSocket, serveConnection, type ConnectionContext, type Conversation, type ConversationConfig, type LineHandler } from '@comm/server-core';
-import { HandlerLoadError, serializeError } from './errors.js';
-import { loadHandlerModule, type HandlerModule } from './handler-module.js';
+import {
+  ConnectionTally,
+  HandlerFailedError,
+  NO_COUNTS,
+  conversationConfig,
+  isThenable,
+  loadHandlerModule,
+  prepareSocket,
+  serveConnection,
+  type ConnectionContext,
+  type Conversation,
+  type ConversationConfig,
+  type HandlerLoadError,
+  type HandlerModule,
+  type LineHandler,
+} from '@comm/server-core';
+import { serializeError } from './errors.js';
 import { nextConnectionId, peerOf, type FromWorker, type PeerInfo, type ToWorker, type WorkerInit } from './messages.js';
-import { ConnectionTally, NO_COUNTS } from './stats.js';
 
 type State = Record<string, unknown>;
 
@@ -19,9 +32,6 @@ const connectionIds = new BigInt64Array(init.connectionIds);
 /** How long a failing worker waits for its connections to close before it exits anyway. */
 const FAILING_GRACE_MS = Math.max(1000, Math.min(init.limits.lingerTimeout + 1000, 5000));
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 function reportHandlerError(connectionId: number, message: string, cause: unknown): void {
   post({ type: 'handler-error', connectionId, message, cause: serializeError(cause) });
@@ -79,9 +89,9 @@ class ConnectionServer {
     };
   }
 
-  serve(socket: net.Socket, connectionId: number): void {
+  serve(socket: net.Socket, peer: PeerInfo): void {
     prepareSocket(socket, init.listen);
-    const conversation = serveConnection(socket, this.config, connectionId);
+    const conversation = serveConnection(socket, this.config, { connectionId: peer.connectionId, peer });
     this.tally.opened(conversation as Conversation<never>);
     if (this.shuttingDown) void conversation.close();
   }
@@ -94,7 +104,7 @@ class ConnectionServer {
       }
       const peer = peerOf(socket, nextConnectionId(connectionIds));
       post({ type: 'connection', peer });
-      this.serve(socket, peer.connectionId);
+      this.serve(socket, peer);
     });
     this.listener = listener;
     const onError = (error: Error): void => post({ type: 'listen-failed', error: serializeError(error) });
@@ -323,7 +333,7 @@ async function main(): Promise<void> {
     port.on('message', (message: ToWorker) => {
       switch (message.type) {
         case 'socket':
-          server.serve(message.socket, message.connectionId);
+          server.serve(message.socket, message.peer);
           break;
         case 'listen':
           server.listen(message.host, message.port);

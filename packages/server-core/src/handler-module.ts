@@ -1,16 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '@comm/protocol';
-import { type ConnectionContext, type LineHandler } from '@comm/server-core';
+import type { ConnectionSetup, LineHandler } from './context.js';
 import { HandlerLoadError } from './errors.js';
 
-/** Per-connection set-up, run on the connection's thread before its first line is read. */
-export type ConnectionSetup<State = Record<string, unknown>> = (context: ConnectionContext<State>) => void | PromiseLike<void>;
-
 /**
- * What a handler module exports. Functions cannot cross threads, so each worker imports the
- * module itself; module-level variables are therefore per thread, and `context.state` is per
- * connection.
+ * What a handler module exports: the same module runs on both servers (`--handler MODULE` on
+ * both commands). On the threaded server functions cannot cross threads, so each worker imports
+ * the module itself; module-level variables are therefore per thread there, and
+ * `context.state` is per connection on both.
  *
  * @example
  * ```js

@@ -30,7 +30,7 @@ describe('handlerModuleUrl', () => {
 
 describe('loadHandlerModule', () => {
   it('finds handler and setup among the named exports', async () => {
-    const module = await loadHandlerModule(pathToFileURL(fixture('probe-handler.mjs')).href);
+    const module = await loadHandlerModule(new URL('../examples/upper.mjs', import.meta.url).href);
     expect(typeof module.handler).toBe('function');
     expect(typeof module.setup).toBe('function');
   });
