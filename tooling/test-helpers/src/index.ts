@@ -2,3 +2,4 @@
 // source: vitest compiles it, nothing is built or published.
 export * from './socket.js';
 export * from './process.js';
+export * from './lines.js';
