@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, killAll, start } from './processes.js';
+import { killChildren, start } from '@comm/test-helpers';
+import { CLI } from './processes.js';
 
 /** One timeline row as the demo prints it. */
 interface Row {
@@ -41,7 +42,7 @@ describe('the demo without a terminal (as in CI: pnpm demo </dev/null)', () => {
     rows = parseTimeline(stdout);
   }, 100_000);
 
-  afterEach(killAll);
+  afterEach(killChildren);
 
   const index = (server: string, client: string, arrow: string, text: string): number => {
     const found = rows.findIndex(

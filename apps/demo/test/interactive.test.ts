@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, killAll, start } from './processes.js';
+import { killChildren, start } from '@comm/test-helpers';
+import { CLI } from './processes.js';
 
 /** util-linux `script` gives the demo a pseudo-terminal; without it these tests cannot run. */
 function hasScript(): boolean {
@@ -21,12 +22,12 @@ function onTerminal() {
   return start('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)}`, '/dev/null']);
 }
 
-afterEach(killAll);
+afterEach(killChildren);
 
 describe.skipIf(!hasScript())('the demo on a terminal', () => {
   it('R10: after the scene, Enter line: talks to the threaded server until BYE, exit 0', async () => {
     const demo = onTerminal();
-    await demo.waitFor(/served by thread \d+\.[\s\S]*Enter line: /, 90_000);
+    await demo.waitFor(/served by thread \d+\.[\s\S]*Enter line: /, { limitMs: 90_000 });
     demo.child.stdin.write('héllo 🌍 from the keyboard\n');
     await demo.waitFor(/\nhéllo 🌍 from the keyboard\r?\n[\s\S]*Enter line: /);
     demo.child.stdin.write('BYE\n');
@@ -40,7 +41,7 @@ describe.skipIf(!hasScript())('the demo on a terminal', () => {
 
   it('R11: Ctrl-D at the prompt ends the session cleanly, exit 0', async () => {
     const demo = onTerminal();
-    await demo.waitFor(/Enter line: /, 90_000);
+    await demo.waitFor(/Enter line: /, { limitMs: 90_000 });
     demo.child.stdin.write('\x04');
     expect(await demo.exited(30_000)).toBe(0);
     demo.child.stdin.end();

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, killAll, start } from './processes.js';
+import { killChildren, start } from '@comm/test-helpers';
+import { CLI } from './processes.js';
 
 function has(command: string): boolean {
   try {
@@ -18,7 +19,7 @@ const UNICODE = 'héllo wörld — 你好 🌍';
 const HAS_IPV6 = Object.values(networkInterfaces()).some((list) => list?.some((entry) => entry.address === '::1'));
 const LOOPBACK_6 = HAS_IPV6 ? '::1' : '127.0.0.1';
 
-afterEach(killAll);
+afterEach(killChildren);
 
 /** Starts `serve` on a free port and resolves with the process and the port. */
 async function serve(kind: '--seq' | '--threaded') {

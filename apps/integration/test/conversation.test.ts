@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '@comm/client';
-import { cleanUp, runComm, sampleLines, startServer, track, type ServerKind } from './helpers.js';
+import { sampleLines, track } from '@comm/test-helpers';
+import { cleanUp, runComm, startServer, type ServerKind } from './helpers.js';
 
 afterEach(cleanUp);
 

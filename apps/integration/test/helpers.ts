@@ -1,10 +1,12 @@
-import type { CommClient } from '@comm/client';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { createServer as createSequentialServer, type SequentialServerOptions } from '@comm/server-seq';
 import { createServer as createThreadedServer } from '@comm/server-threaded';
-// The client's own test helpers run the built `comm` bin and make sample lines; one copy of each.
-import { cleanUp as cleanUpClientTests } from '../../../packages/client/test/helpers.js';
+import { destroyClients, killChildren, nodeCli } from '@comm/test-helpers';
 
-export { runCli as runComm, sampleLines } from '../../../packages/client/test/helpers.js';
+/** The installed `@comm/client`'s built `comm`: `runComm(args, input)` runs it to completion. */
+const CLIENT_MANIFEST = pathToFileURL(createRequire(import.meta.url).resolve('@comm/client/package.json'));
+export const { runToEnd: runComm } = nodeCli(new URL('dist/cli.js', CLIENT_MANIFEST));
 
 export type ServerKind = 'seq' | 'threaded';
 
@@ -30,7 +32,6 @@ export interface ServerSetup {
 }
 
 const servers = new Set<RunningServer>();
-const clients = new Set<CommClient>();
 
 /**
  * Starts one of our servers on port 0, dual-stack (`::`) unless told otherwise, through its
@@ -60,17 +61,10 @@ export async function startServer(kind: ServerKind, setup: ServerSetup = {}): Pr
   return running;
 }
 
-/** Registers a client for {@link cleanUp}. */
-export function track<T extends CommClient>(client: T): T {
-  clients.add(client);
-  return client;
-}
-
 /** Destroys the clients, kills the `comm` children and closes the servers a test started. */
 export async function cleanUp(): Promise<void> {
-  for (const client of clients) client.destroy();
-  clients.clear();
-  await cleanUpClientTests();
+  destroyClients();
+  await killChildren();
   await Promise.all([...servers].map((server) => server.close()));
   servers.clear();
 }

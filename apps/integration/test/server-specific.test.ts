@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '@comm/client';
-import { cleanUp, runComm, startServer, track } from './helpers.js';
+import { track } from '@comm/test-helpers';
+import { cleanUp, runComm, startServer } from './helpers.js';
 
 afterEach(cleanUp);
 

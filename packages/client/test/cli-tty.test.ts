@@ -1,5 +1,6 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { start } from '@comm/test-helpers';
 import { CLI, cleanUp, startPeer, startRecordingServer } from './helpers.js';
 
 /**
@@ -16,39 +17,21 @@ interface TtySession {
   exit: Promise<number | null>;
 }
 
-const sessions: TtySession[] = [];
-afterEach(async () => {
-  for (const session of sessions.splice(0)) session.child.kill('SIGKILL');
-  await cleanUp();
-});
+afterEach(cleanUp);
 
 function startTty(args: string[]): TtySession {
   const command = [process.execPath, CLI, ...args].map((part) => `'${part}'`).join(' ');
-  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let text = '';
-  const waiters: Array<() => void> = [];
-  const onData = (chunk: Buffer): void => {
-    text += chunk.toString('utf8');
-    for (const waiter of waiters.splice(0)) waiter();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const count = (needle: string): number => text.split(needle).length - 1;
-  const session: TtySession = {
-    child,
-    output: () => text,
-    exit,
+  // What the terminal shows (comm's stderr included) is what script writes to its stdout.
+  const run = start('script', ['-qec', command, '/dev/null']);
+  const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return {
+    child: run.child,
+    output: () => run.stdout() + run.stderr(),
+    exit: run.ended().then(({ code }) => code),
     async waitFor(needle, times = 1) {
-      while (count(needle) < times) {
-        const more = new Promise<void>((resolve) => waiters.push(resolve));
-        const ended = await Promise.race([more.then(() => false), exit.then(() => true)]);
-        if (ended && count(needle) < times) throw new Error(`comm exited before printing '${needle}' x${times}; output: ${JSON.stringify(text)}`);
-      }
+      await run.waitFor(new RegExp(`(?:[^]*?${literal(needle)}){${times}}`));
     },
   };
-  sessions.push(session);
-  return session;
 }
 
 describe.skipIf(!scriptWorks)('comm on a terminal (pseudo-terminal through script)', () => {

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type CommClient } from '../src/index.js';
-import { cleanUp, startNodeEcho, startPeer, track } from './helpers.js';
+import { track } from '@comm/test-helpers';
+import { cleanUp, startNodeEcho, startPeer } from './helpers.js';
 
 afterEach(cleanUp);
 

@@ -1,13 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { CommClient } from '../src/index.js';
+import { destroyClients, killChildren, nodeCli, start } from '@comm/test-helpers';
 
 const PEER = fileURLToPath(new URL('./fixtures/peer.py', import.meta.url));
-/** The built `comm` bin: CLI tests run what ships. */
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/**
+ * The built `comm` bin: CLI tests run what ships. `runCli(args, input, limitMs, command)` runs it
+ * with `input` on its stdin (a pipe) to completion, killed after `limitMs` so a hang fails the
+ * test instead of stalling it.
+ */
+export const { path: CLI, runToEnd: runCli } = nodeCli(new URL('../dist/cli.js', import.meta.url));
 
 /** The misbehaviours of `fixtures/peer.py`; see its docstring. */
 export type PeerMode = 'echo' | 'split' | 'bytewise' | 'silent' | 'hold' | 'cut' | 'bad-utf8' | 'busy' | 'prefix' | 'windows' | 'full';
@@ -17,55 +18,20 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
 const serverStops = new Set<() => Promise<void>>();
-const clients = new Set<CommClient>();
 
 /** Kills every peer, server and client a test started; call in `afterEach`. */
 export async function cleanUp(): Promise<void> {
-  for (const client of clients) client.destroy();
-  clients.clear();
-  await Promise.all([...children].map(stopChild));
+  destroyClients();
+  await killChildren();
   await Promise.all([...serverStops].map((stop) => stop()));
 }
 
-/** Registers a client for {@link cleanUp}. */
-export function track<T extends CommClient>(client: T): T {
-  clients.add(client);
-  return client;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  children.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-/** Starts a child that prints its listening port on its first stdout line. */
-function startListening(command: string, args: string[], readiness: 'stdout-port' | RegExp): Promise<RunningPeer & { child: ChildProcess }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    const fail = (why: string): void => reject(new Error(`${command} ${args.join(' ')}: ${why}; stderr: ${stderr}`));
-    child.once('error', (error) => fail(error.message));
-    child.once('exit', (code) => fail(`exited with ${code} before listening`));
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (readiness instanceof RegExp) {
-        const match = readiness.exec(stderr);
-        if (match) resolve({ port: Number(match[1]), child, stop: () => stopChild(child) });
-      }
-    });
-    if (readiness === 'stdout-port' && child.stdout) {
-      createInterface({ input: child.stdout }).once('line', (line) =>
-        resolve({ port: Number(line), child, stop: () => stopChild(child) }),
-      );
-    }
-  });
+/** Starts a child that says its port: on its first stdout line, or in stderr where `readiness` matches. */
+async function startListening(command: string, args: string[], readiness: 'stdout-port' | RegExp): Promise<RunningPeer> {
+  const run = start(command, args);
+  const [, port] = readiness === 'stdout-port' ? await run.waitFor(/^(\d+)\n/) : await run.waitFor(readiness, { stream: 'stderr' });
+  return { port: Number(port), stop: () => run.kill() };
 }
 
 /**
@@ -147,50 +113,7 @@ export async function startRecordingServer(options: { replyToBye: boolean } = { 
   return { ...(await listenTracked(server, sockets, '127.0.0.1')), received };
 }
 
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the built `comm` as a child process with `input` on its stdin (a pipe), and resolves
- * when it exits. Killed after `limitMs` so a hang fails the test instead of stalling it.
- */
-export function runCli(args: string[], input: string | Buffer | null = '', limitMs = 60_000, command: string[] = [process.execPath, CLI]): Promise<CliResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run the package's build first`);
-  const child = spawn(command[0] as string, [...command.slice(1), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-  child.stdin?.on('error', () => undefined);
-  if (input !== null) child.stdin?.end(input);
-  const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(limit);
-      children.delete(child);
-      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-  });
-}
-
 /** A unique-enough suffix for names that live outside the process (namespaces, links). */
 export function uniqueSuffix(): string {
   return `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
-}
-
-/** Lines that exercise the codec: 1- to 4-byte characters, an empty line (R5), separators that are data (R4). */
-export function sampleLines(count: number): string[] {
-  const pieces = ['a', 'é', '€', '😀', '𝄞', '\u2028', ' ', 'ÿ', 'ok'];
-  return Array.from({ length: count }, (_, index) => {
-    if (index % 50 === 7) return '';
-    let line = `#${index} `;
-    for (let k = 0; k < index % 23; k++) line += pieces[(index * 7 + k) % pieces.length];
-    return line;
-  });
 }

@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '../src/index.js';
 import { PROMPT, runInteractive } from '../src/interactive.js';
-import { cleanUp, startPeer, startRecordingServer, track } from './helpers.js';
+import { track } from '@comm/test-helpers';
+import { cleanUp, startPeer, startRecordingServer } from './helpers.js';
 
 afterEach(cleanUp);
 

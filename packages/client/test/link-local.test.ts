@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/index.js';
-import { cleanUp, runCli, startPeer, track, uniqueSuffix, type RunningPeer } from './helpers.js';
+import { track } from '@comm/test-helpers';
+import { cleanUp, runCli, startPeer, uniqueSuffix, type RunningPeer } from './helpers.js';
 
 /**
  * A link-local address only means something with its interface (its scope), so this test

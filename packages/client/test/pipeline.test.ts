@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../src/index.js';
-import { cleanUp, startNodeEcho, startPeer, track } from './helpers.js';
+import { track } from '@comm/test-helpers';
+import { cleanUp, startNodeEcho, startPeer } from './helpers.js';
 
 afterEach(cleanUp);
 

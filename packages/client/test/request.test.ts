@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../src/index.js';
-import { cleanUp, sampleLines, startPeer, startSocatEcho, track, type PeerMode } from './helpers.js';
+import { sampleLines, track } from '@comm/test-helpers';
+import { cleanUp, startPeer, startSocatEcho, type PeerMode } from './helpers.js';
 
 afterEach(cleanUp);
 

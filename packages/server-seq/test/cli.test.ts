@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, destroyClients, exchange } from '@comm/test-helpers';
-import { killCliProcesses, runCli } from './cli-process.js';
+import { connectClient, destroyClients, exchange, killChildren } from '@comm/test-helpers';
+import { runCli } from './cli-process.js';
 
 afterEach(async () => {
   destroyClients();
-  await killCliProcesses();
+  await killChildren();
 });
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,24 +14,24 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 describe('comm-server-seq', () => {
   it('--help prints the usage with every option and exits 0', async () => {
     const cli = runCli(['--help']);
-    expect(await cli.exited).toEqual({ code: 0, signal: null });
-    expect(cli.stdout).toContain('Usage: comm-server-seq [options]');
+    expect(await cli.ended()).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toContain('Usage: comm-server-seq [options]');
     for (const flag of ['--port', '--host', '--max-line-length', '--line-timeout', '--idle-timeout', '--max-waiting', '--version']) {
-      expect(cli.stdout).toContain(flag);
+      expect(cli.stdout()).toContain(flag);
     }
   });
 
   it('--version prints the package version', async () => {
     const cli = runCli(['--version']);
-    expect(await cli.exited).toEqual({ code: 0, signal: null });
-    expect(cli.stdout).toBe(`${version}\n`);
+    expect(await cli.ended()).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toBe(`${version}\n`);
   });
 
   it('a bad option says what is wrong and exits 2', async () => {
     const cli = runCli(['--max-line-length', 'lots']);
-    expect((await cli.exited).code).toBe(2);
-    expect(cli.stderr).toContain('--max-line-length expects a size');
-    expect(cli.stderr).toContain("Try 'comm-server-seq --help'");
+    expect((await cli.ended()).code).toBe(2);
+    expect(cli.stderr()).toContain('--max-line-length expects a size');
+    expect(cli.stderr()).toContain("Try 'comm-server-seq --help'");
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {
@@ -40,8 +40,8 @@ describe('comm-server-seq', () => {
     const { port } = holder.address() as net.AddressInfo;
     try {
       const cli = runCli(['--port', String(port)]);
-      expect((await cli.exited).code).toBe(1);
-      expect(cli.stderr).toContain(`comm-server-seq: cannot listen: address in use: [::]:${port} is taken by another process`);
+      expect((await cli.ended()).code).toBe(1);
+      expect(cli.stderr()).toContain(`comm-server-seq: cannot listen: address in use: [::]:${port} is taken by another process`);
     } finally {
       holder.close();
     }
@@ -67,8 +67,8 @@ describe('comm-server-seq', () => {
     const cli = runCli(['--port', '0']);
     await cli.listening();
     cli.child.kill('SIGTERM');
-    expect(await cli.exited).toEqual({ code: 0, signal: null });
-    expect(cli.stderr).toContain('shutting down');
+    expect(await cli.ended()).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).toContain('shutting down');
   });
 
   it('R17: SIGTERM under load: every line the server received is answered before it exits', async () => {
@@ -94,7 +94,7 @@ describe('comm-server-seq', () => {
     cli.child.kill('SIGTERM');
     await pump;
     const { error } = await client.closed;
-    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(await cli.ended()).toEqual({ code: 0, signal: null });
     expect(error).toBeUndefined();
 
     const text = client.text();
@@ -121,7 +121,7 @@ describe('comm-server-seq', () => {
     cli.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     cli.child.kill('SIGTERM');
-    expect(await cli.exited).toEqual({ code: 1, signal: null });
-    expect(cli.stderr).toContain('forced shutdown');
+    expect(await cli.ended()).toEqual({ code: 1, signal: null });
+    expect(cli.stderr()).toContain('forced shutdown');
   });
 });

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runToEnd } from '@comm/test-helpers';
 import { createServer, type SequentialServer } from '../src/index.js';
 
 const servers: SequentialServer[] = [];
@@ -14,19 +14,10 @@ async function start(): Promise<number> {
 }
 
 /** Runs a tool with `input` on its stdin; resolves with its stdout (UTF-8) once it exits 0. */
-function run(command: string, args: string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`${command} exited ${code}: ${err}`)),
-    );
-    child.stdin.end(input);
-  });
+async function run(command: string, args: string[], input: string): Promise<string> {
+  const { code, stdout, stderr } = await runToEnd(command, args, { input, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
+  if (code !== 0) throw new Error(`${command} exited ${code}: ${stderr}`);
+  return stdout;
 }
 
 // The chapter's client, made whole: explicit UTF-8 both ways, one recv loop per reply, then BYE.

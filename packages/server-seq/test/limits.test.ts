@@ -1,17 +1,17 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, destroyClients, exchange, type TestClient } from '@comm/test-helpers';
-import { killCliProcesses, runCli, type CliProcess } from './cli-process.js';
+import { connectClient, destroyClients, exchange, killChildren, type ChildRun, type TestClient } from '@comm/test-helpers';
+import { runCli } from './cli-process.js';
 
 const MiB = 1024 * 1024;
 
 afterEach(async () => {
   destroyClients();
-  await killCliProcesses();
+  await killChildren();
 });
 
 /** Starts the CLI and warms it up with one exchange, so the baseline includes a served connection. */
-async function startWarm(args: string[]): Promise<{ cli: CliProcess; port: number; baseline: number }> {
+async function startWarm(args: string[]): Promise<{ cli: ChildRun; port: number; baseline: number }> {
   const cli = runCli(['--port', '0', '--host', '127.0.0.1', ...args]);
   const port = await cli.listening();
   expect(await exchange(port, 'warm up\n')).toBe('warm up\n');

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killChildren, startCli } from './cli-process.js';
+import { killChildren } from '@comm/test-helpers';
+import { startCli } from './cli-process.js';
 
 const CONNECTIONS = 10_000;
 /** Connects in waves, so the listen backlog (511) is never the thing being tested. */
@@ -21,9 +22,9 @@ function openFileLimit(): number {
 
 const sockets: net.Socket[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  killChildren();
+  await killChildren();
 });
 
 function connect(port: number): Promise<net.Socket> {
@@ -81,7 +82,7 @@ describe('10,000 concurrent connections', () => {
       expect(verified).toBe(CONNECTIONS);
       expect(open.every((socket) => !socket.destroyed)).toBe(true);
       run.child.kill('SIGTERM');
-      expect(await run.exited).toBe(0);
+      expect(await run.exited()).toBe(0);
       expect(run.stderr()).toContain(`closed after ${CONNECTIONS} connections and ${CONNECTIONS} lines`);
     },
     120_000,

@@ -1,4 +1,5 @@
-// Loopback helpers for the socket-level tests of the conversation and of the servers built on it.
+// Loopback helpers for the socket-level tests of the conversation, of the servers built on it
+// and of the client.
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -89,8 +90,18 @@ export async function exchange(port: number, payload: string | Buffer, host = '1
   return client.text();
 }
 
-/** For `afterEach`: destroys every client a test left open. */
+const trackedClients = new Set<{ destroy(): unknown }>();
+
+/** Registers any other client with a `destroy()` (a `CommClient`, say) for {@link destroyClients}. */
+export function track<T extends { destroy(): unknown }>(client: T): T {
+  trackedClients.add(client);
+  return client;
+}
+
+/** For `afterEach`: destroys every client a test left open, the tracked ones too. */
 export function destroyClients(): void {
+  for (const client of trackedClients) client.destroy();
+  trackedClients.clear();
   for (const client of openClients) client.socket.destroy();
   openClients.clear();
 }
