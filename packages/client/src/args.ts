@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_LINE_LENGTH, DEFAULT_PORT } from '@comm/protocol';
+import { DEFAULT_MAX_LINE_LENGTH, DEFAULT_PORT, InvalidOptionError } from '@comm/protocol';
+import { formatOptionsHelp, parseCommandLine as parseFlags } from '@comm/protocol/options';
 
 /** The command line was wrong: the command prints the message and exits 2. */
 export class UsageError extends Error {
@@ -8,6 +8,19 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** The options of `comm`, in the dialect every comm command shares (`@comm/protocol/options`). */
+export const CLIENT_OPTIONS = {
+  ipv4: { kind: 'switch', flag: 'ipv4', short: '4', default: false, help: 'use IPv4 only' },
+  ipv6: { kind: 'switch', flag: 'ipv6', short: '6', default: false, help: 'use IPv6 only' },
+  timeout: {
+    kind: 'duration',
+    flag: 'timeout',
+    min: 1,
+    help: 'limit for the connect and for each reply, e.g. 500ms or 10s (default: connect 10s, replies none)',
+  },
+  maxLineLength: { kind: 'bytes', flag: 'max-line-length', min: 1, default: DEFAULT_MAX_LINE_LENGTH, help: 'longest line, both ways, e.g. 65536 or 64KiB' },
+} as const;
 
 /** What the command line asks for. */
 export type Invocation =
@@ -34,24 +47,10 @@ HOST is a host name, an IPv4 address, an IPv6 address ([::1] or ::1), or a link-
 IPv6 address with its interface (fe80::1%eth0).
 
 Options:
-  -4, --ipv4                 use IPv4 only
-  -6, --ipv6                 use IPv6 only
-  -t, --timeout SECONDS      limit for the connect and for each reply (default: connect 10 s, replies none)
-      --max-line-length N    longest line in bytes, both ways (default ${DEFAULT_MAX_LINE_LENGTH})
-  -h, --help                 show this help
-  -V, --version              show the version
-
+${formatOptionsHelp(CLIENT_OPTIONS)}
 Exit status: 0 success, 1 connection or protocol error, 2 wrong usage,
 130 Ctrl-C on a terminal, 141 stdout closed by its reader (as SIGPIPE).
 `;
-
-function positiveNumber(text: string, name: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${name} must be a positive number, got '${text}'`);
-  }
-  return value;
-}
 
 /**
  * Reads the command line `comm [options] HOST [PORT]`.
@@ -63,30 +62,18 @@ function positiveNumber(text: string, name: string): number {
  * ```
  */
 export function parseCommandLine(argv: readonly string[]): Invocation {
-  let parsed;
+  let parsed: ReturnType<typeof parseFlags<typeof CLIENT_OPTIONS>>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ipv4: { type: 'boolean', short: '4' },
-        ipv6: { type: 'boolean', short: '6' },
-        timeout: { type: 'string', short: 't' },
-        'max-line-length': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    });
+    parsed = parseFlags(CLIENT_OPTIONS, argv, { maxPositionals: 2 });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (error instanceof InvalidOptionError) throw new UsageError(error.message.replace(/^unexpected arguments?/, 'too many arguments'));
+    throw error;
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { action: 'help' };
-  if (values.version) return { action: 'version' };
-  if (values.ipv4 && values.ipv6) throw new UsageError('-4 and -6 cannot be used together');
+  const { options, positionals } = parsed;
+  if (parsed.help) return { action: 'help' };
+  if (parsed.version) return { action: 'version' };
+  if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 cannot be used together');
   if (positionals.length === 0) throw new UsageError('missing HOST');
-  if (positionals.length > 2) throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
   const [host, portText] = positionals as [string, string | undefined];
   let port = DEFAULT_PORT;
   if (portText !== undefined) {
@@ -95,20 +82,12 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       throw new UsageError(`PORT must be a number from 1 to 65535, got '${portText}'`);
     }
   }
-  const timeout =
-    values.timeout === undefined ? undefined : Math.ceil(positiveNumber(values.timeout, '--timeout') * 1000);
-  const maxText = values['max-line-length'];
-  let maxLineLength = DEFAULT_MAX_LINE_LENGTH;
-  if (maxText !== undefined) {
-    maxLineLength = positiveNumber(maxText, '--max-line-length');
-    if (!Number.isSafeInteger(maxLineLength)) throw new UsageError(`--max-line-length must be a whole number, got '${maxText}'`);
-  }
   return {
     action: 'run',
     host,
     port,
-    family: values.ipv4 ? 4 : values.ipv6 ? 6 : 0,
-    timeout,
-    maxLineLength,
+    family: options.ipv4 ? 4 : options.ipv6 ? 6 : 0,
+    timeout: options.timeout,
+    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
   };
 }

@@ -70,7 +70,7 @@ describe('comm: connection errors exit 1 with one line on stderr naming the addr
 
   it('a server that never answers, with --timeout', async () => {
     const peer = await startPeer('silent', '127.0.0.1');
-    const result = await runCli(['--timeout', '0.3', '127.0.0.1', String(peer.port)], 'anyone?\n');
+    const result = await runCli(['--timeout', '300ms', '127.0.0.1', String(peer.port)], 'anyone?\n');
     expect(result).toMatchObject({ code: 1, stdout: '', stderr: `comm: timed out: no reply within 300 ms from 127.0.0.1:${peer.port}\n` });
   });
 

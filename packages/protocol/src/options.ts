@@ -238,7 +238,7 @@ export function parseCommandLine<Table extends OptionTable>(
   for (const [name, spec] of specs) {
     const value = values[spec.flag];
     if (value === undefined) continue;
-    options[name] = spec.kind === 'switch' ? !spec.negated : parseFlagValue(spec, value as string);
+    options[name] = spec.kind === 'switch' ? !spec.negated : checkOption(`--${spec.flag}`, spec, parseFlagValue(spec, value as string));
   }
   if (parsed.positionals.length > maxPositionals) {
     const extra = parsed.positionals.slice(maxPositionals);
