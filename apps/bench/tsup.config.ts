@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
 /**
  * Every child process the bench starts is its own entry, so a server runs from its own file and
- * never shares a process with the load generator. codec.ts and client.ts are written by the codec
- * and client engineers; the runner loads them at run time and says "not written yet" while absent.
+ * never shares a process with the load generator; codec.ts and client.ts are loaded by the runner.
  */
 const entry: Record<string, string> = {
   cli: 'src/cli.ts',
@@ -15,10 +13,9 @@ const entry: Record<string, string> = {
   'servers/comm-seq': 'src/servers/comm-seq.ts',
   'servers/comm-threaded': 'src/servers/comm-threaded.ts',
   'handlers/cpu-burn': 'src/handlers/cpu-burn.ts',
+  codec: 'src/codec.ts',
+  client: 'src/client.ts',
 };
-for (const optional of ['codec', 'client']) {
-  if (existsSync(`src/${optional}.ts`)) entry[optional] = `src/${optional}.ts`;
-}
 
 export default defineConfig({
   ...packageBuild(entry),

@@ -22,7 +22,7 @@ export function killAllChildren(): void {
 }
 
 /** Starts a command with a raised open-file limit, stdin and stdout piped, stderr kept for errors. */
-export function spawnWithLimit(command: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+function spawnWithLimit(command: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const child = spawn('sh', ['-c', RAISE_NOFILE, 'sh', String(CHILD_NOFILE), ...command], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env,
@@ -81,7 +81,7 @@ export interface ServerCommand {
 }
 
 /** The resident memory of a process, in bytes. */
-export function readRss(pid: number): number {
+function readRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (match === null) throw new Error(`no VmRSS for process ${pid}`);
@@ -138,7 +138,7 @@ export async function startServer(spec: ServerCommand, timeoutMs = 20_000): Prom
 }
 
 /** The generator's last word: its result, or why it failed. */
-export type GeneratorEvent = { event: string; message?: string } & Record<string, unknown>;
+type GeneratorEvent = { event: string; message?: string } & Record<string, unknown>;
 
 /** A generator child: its events as they come, and its end. */
 export interface GeneratorProcess {

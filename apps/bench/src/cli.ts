@@ -219,7 +219,7 @@ async function runMemoryScenario(scenario: MemoryScenario): Promise<ResultRow[]>
       continue;
     }
     progress(`${scenario.group} | ${choice.subject}`);
-    let server;
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
       server = await startServer(choice.command);
       await sleep(quick ? 200 : 1000);
@@ -267,7 +267,7 @@ async function runMemoryScenario(scenario: MemoryScenario): Promise<ResultRow[]>
   return rows;
 }
 
-/** Runs the codec or client engineer's module from dist/, if it has been written. */
+/** Runs the codec or client benchmark module from dist/. */
 async function runPackageModule(
   file: string,
   exportName: 'runCodecBench' | 'runClientBench',
@@ -275,9 +275,7 @@ async function runPackageModule(
   subject: string,
 ): Promise<{ rows: ResultRow[]; targets: BenchTarget[]; notes: string[] }> {
   const path = builtFile(file);
-  if (!existsSync(path)) {
-    return { rows: [{ group, subject, status: 'skipped', reason: 'not written yet' }], targets: [], notes: [] };
-  }
+  if (!existsSync(path)) throw new Error(`${path} is missing: build @comm/bench first (pnpm bench does)`);
   progress(`${group}`);
   try {
     const module = (await import(path)) as Record<string, (options: BenchOptions) => Promise<BenchReport>>;

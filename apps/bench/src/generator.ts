@@ -57,7 +57,7 @@ type Phase = 'warmup' | 'measure' | 'drain';
 const USER_HZ = 100;
 
 /** The user + system CPU time of a process in ms, or undefined where /proc is not there. */
-export function processCpuMs(pid: number): number | undefined {
+function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing paren are fixed.
@@ -214,7 +214,6 @@ class LoadRun {
   failure: LoadError | undefined;
   private onFailure: ((error: LoadError) => void) | undefined;
   private onDrained: (() => void) | undefined;
-  private openConnections = 0;
   readonly connections: LoadConnection[] = [];
 
   fail(error: LoadError): LoadError {
@@ -236,12 +235,9 @@ class LoadRun {
 
   add(connection: LoadConnection): void {
     this.connections.push(connection);
-    this.openConnections++;
   }
 
-  onConnectionClosed(): void {
-    this.openConnections--;
-  }
+  onConnectionClosed(): void {}
 
   onAnswered(connection: LoadConnection, newly: number, now: number): void {
     if (this.phase === 'measure') this.windowLines += newly;
@@ -262,7 +258,7 @@ class LoadRun {
 }
 
 /** Opens `count` connections, at most `concurrency` connecting at once. */
-export async function openConnections(
+async function openConnections(
   host: string,
   port: number,
   count: number,
@@ -342,7 +338,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const sockets = await openConnections(host, options.port, count, options.connectConcurrency ?? 200, 10_000);
   const run = new LoadRun();
-  sockets.forEach((socket, id) => run.add(new LoadConnection(id, socket, depth, lineBytes, run)));
+  for (const [id, socket] of sockets.entries()) run.add(new LoadConnection(id, socket, depth, lineBytes, run));
 
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -478,7 +474,7 @@ export async function holdConnections(options: HoldOptions): Promise<HeldConnect
   first.forEach(watch);
   await echoOnce(first, 30_000);
   const rest = await openConnections(host, options.port, options.count - echoed, concurrency, 30_000);
-  rest.forEach((socket, index) => watch(socket, echoed + index));
+  for (const [index, socket] of rest.entries()) watch(socket, echoed + index);
   const sockets = [...first, ...rest];
   return {
     sockets,

@@ -13,13 +13,6 @@ export interface TargetResult extends BenchTarget {
   text: string;
 }
 
-const TIME_UNITS = new Set(['ms', 'µs', 'us', 's', 'ns']);
-
-/** Whether a smaller figure is better for this unit (time and memory). */
-export function lowerIsBetter(unit: string): boolean {
-  return TIME_UNITS.has(unit) || unit === 'KiB' || unit === 'MiB' || unit === 'B';
-}
-
 function formatRatio(ratio: number): string {
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
 }
@@ -46,7 +39,7 @@ export function formatMs(ms: number): string {
  * so the ratio is shown but nothing passes or misses.
  */
 export function evaluateTargets(rows: readonly ResultRow[], targets: readonly BenchTarget[], quick: boolean): TargetResult[] {
-  const valueOf = (group: string, subject: string): BenchRow | undefined => {
+  const rowOf = (group: string, subject: string): BenchRow | undefined => {
     for (const row of rows) if (row.group === group && row.subject === subject && row.status === 'ok') return row;
     return undefined;
   };
@@ -57,11 +50,11 @@ export function evaluateTargets(rows: readonly ResultRow[], targets: readonly Be
         : target.atLeast !== undefined
           ? `≥ ${target.atLeast}`
           : `≤ ${target.atMost}`;
-    const subject = valueOf(target.group, target.subject);
+    const subject = rowOf(target.group, target.subject);
     let measured: number | undefined;
     let text: string;
     if (target.baseline !== undefined) {
-      const baseline = valueOf(target.group, target.baseline);
+      const baseline = rowOf(target.group, target.baseline);
       if (subject !== undefined && baseline !== undefined && baseline.value > 0) measured = subject.value / baseline.value;
       text = `${measured === undefined ? '?' : formatRatio(measured)} ${target.baseline} (target ${bound}x`;
     } else {
@@ -128,7 +121,7 @@ export function formatTable(rows: readonly ResultRow[], targets: readonly Target
   const widths = [0, 0, 0, 0, 0];
   for (const line of [header, ...lines]) {
     if (typeof line === 'string') continue;
-    line.forEach((cell, index) => (widths[index] = Math.max(widths[index]!, cell.length)));
+    for (const [index, cell] of line.entries()) widths[index] = Math.max(widths[index]!, cell.length);
   }
   return [header, ...lines]
     .map((line) =>

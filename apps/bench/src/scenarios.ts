@@ -10,7 +10,7 @@ export function builtFile(name: string): string {
 }
 
 /** The names the table uses for each server; baselines keep the same name in every group. */
-export const SUBJECTS = {
+const SUBJECTS = {
   seq: '@comm/server-seq',
   threaded2: '@comm/server-threaded, 2 threads',
   threaded1: '@comm/server-threaded, 1 thread',
@@ -44,7 +44,7 @@ function hasPython(): boolean {
 let pythonPresent: boolean | undefined;
 
 /** Options for our own servers, passed to their launchers as arguments. */
-export interface OurServerOptions {
+interface OurServerOptions {
   threads?: number;
   /** A handler module (path), for the threaded server. */
   handler?: string;
@@ -63,11 +63,11 @@ export interface OurServerOptions {
  * if ('command' in choice) await startServer(choice.command);
  * ```
  */
-export function serverCommands(node: string, runtimeLabel = '') {
+function serverCommands(node: string, runtimeLabel = '') {
   const suffix = runtimeLabel === '' ? '' : `, ${runtimeLabel}`;
   const nodeServer = (subject: string, script: string, args: string[] = [], env?: NodeJS.ProcessEnv): ServerChoice => {
     const file = builtFile(script);
-    if (!existsSync(file)) return { subject, skipped: 'not written yet' };
+    if (!existsSync(file)) throw new Error(`${file} is missing: build @comm/bench first (pnpm bench does)`);
     return {
       subject,
       command: { name: subject + suffix, command: [node, file, ...args], ...(env ? { env: { ...process.env, ...env } } : {}) },
@@ -200,12 +200,7 @@ export function serverScenarios(scale: ScenarioScale): Scenario[] {
   const burnEnv = { COMM_BENCH_BURN_ITERATIONS: String(scale.burnIterations) };
   const cpuServers = (node: string, runtime: string): ServerChoice[] => {
     const servers = serverCommands(node, runtime);
-    if (scale.cpuHandler === undefined) {
-      return [
-        { subject: SUBJECTS.threaded2, skipped: 'not written yet' },
-        { subject: SUBJECTS.threaded1, skipped: 'not written yet' },
-      ];
-    }
+    if (scale.cpuHandler === undefined) throw new Error('the CPU handler is missing: build @comm/bench first (pnpm bench does)');
     return [2, 1].map((threads) =>
       servers.threaded(threads === 2 ? SUBJECTS.threaded2 : SUBJECTS.threaded1, {
         threads,

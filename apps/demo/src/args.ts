@@ -44,6 +44,7 @@ function parsePort(text: string): number {
  */
 export function parseCommand(argv: readonly string[]): Command {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by parseArgs from its literal options, assigned in the try
   let parsed;
   try {
     parsed = parseArgs({

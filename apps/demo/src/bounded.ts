@@ -1,5 +1,5 @@
 /** Thrown when a step of the demo takes longer than it may: the demo never hangs. */
-export class StepTimeoutError extends Error {
+class StepTimeoutError extends Error {
   override readonly name = 'StepTimeoutError';
   readonly code = 'COMM_DEMO_STEP_TIMEOUT';
 }

@@ -4,7 +4,7 @@ import type { Announcement, DemoServer } from './servers.js';
 import type { Timeline, TimelineEvent } from './timeline.js';
 
 /** The non-ASCII line of the scene: 2-, 3- and 4-byte UTF-8 characters. */
-export const UNICODE_LINE = 'héllo wörld — 你好 🌍';
+const UNICODE_LINE = 'héllo wörld — 你好 🌍';
 
 /** How long any one step of the scene may take before the demo gives up on it. */
 export const STEP_TIMEOUT_MS = 15_000;

@@ -4,7 +4,7 @@ import type { Command } from './args.js';
 import { startSequential, startThreaded, type Announcement } from './servers.js';
 
 /** What `serve` prints for each thing the server tells. */
-export function formatAnnouncement(announcement: Announcement): string {
+function formatAnnouncement(announcement: Announcement): string {
   if (announcement.type === 'served') return `${announcement.message} (${announcement.thread})`;
   return `${formatEndpoint(announcement.remoteAddress, announcement.remotePort)} waits in line (number ${announcement.position})`;
 }

@@ -4,7 +4,7 @@ import { createServer as createSequentialServer, type SequentialServer } from '@
 import { createServer as createThreadedServer, type ThreadedServer } from '@comm/server-threaded';
 import { within } from './bounded.js';
 
-export type ServerKind = 'seq' | 'threaded';
+type ServerKind = 'seq' | 'threaded';
 
 /** What a server tells about a client, in the scene's terms. */
 export type Announcement =
@@ -46,10 +46,10 @@ export interface DemoServer {
 }
 
 /** The thread a sequential server serves every client on. */
-export const MAIN_THREAD = 'main';
+const MAIN_THREAD = 'main';
 
 /** How the threaded server's pool slot is shown: the chapter's ClientThread, by number. */
-export function threadName(slot: number): string {
+function threadName(slot: number): string {
   return `thread ${slot}`;
 }
 
@@ -57,7 +57,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const LISTEN_TIMEOUT_MS = 20_000;
 
 /** Where the address is printed from: `[::]:2000` or `0.0.0.0:2000`. */
-export function formatListenAddress(address: AddressInfo): string {
+function formatListenAddress(address: AddressInfo): string {
   return formatEndpoint(address.address, address.port);
 }
 

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
  * What happened: a client connected, sent or received a line; the server took a client
  * (`served`) or let it wait in line (`waiting`); or a remark (`note`).
  */
-export type TimelineKind = 'connect' | 'sent' | 'received' | 'served' | 'waiting' | 'note';
+type TimelineKind = 'connect' | 'sent' | 'received' | 'served' | 'waiting' | 'note';
 
 /** One row of the timeline. */
 export interface TimelineEvent {
@@ -68,7 +68,7 @@ function formatColumns(time: string, server: string, thread: string, client: str
 }
 
 /** One row as printed: `+ms server thread client arrow text`. */
-export function formatRow(row: TimelineRow): string {
+function formatRow(row: TimelineRow): string {
   // Lines are quoted, so an empty line or trailing spaces show; what the demo says is not.
   const quoted = row.kind === 'sent' || row.kind === 'received';
   const text = row.text === undefined ? '' : quoted ? JSON.stringify(row.text) : row.text;

@@ -97,7 +97,7 @@ describe('the demo without a terminal (as in CI: pnpm demo </dev/null)', () => {
 
   it('R1: B talks over IPv6 (::1), or says why it cannot', () => {
     const overIpv6 = stdout.includes('"hello from B over IPv6"');
-    if (overIpv6) expect(stdout).toMatch(/B ::1 +»  server: Connected by \[::1\]:\d+/);
+    if (overIpv6) expect(stdout).toMatch(/B ::1 +» {2}server: Connected by \[::1\]:\d+/);
     else expect(stdout).toMatch(/no IPv6 here \(.+\): B uses IPv4 instead/);
   });
 });

@@ -11,7 +11,7 @@ export const { runToEnd: runComm } = nodeCli(new URL('dist/cli.js', CLIENT_MANIF
 export type ServerKind = 'seq' | 'threaded';
 
 /** What the server answers: the echo, upper case, or a failure for the line `boom` (R12). */
-export type Behaviour = 'echo' | 'upper' | 'fail-on-boom';
+type Behaviour = 'echo' | 'upper' | 'fail-on-boom';
 
 /** The behaviours as handler source: a function for the sequential server, a module for the threads. */
 const HANDLER_SOURCE: Record<Exclude<Behaviour, 'echo'>, string> = {

@@ -10,7 +10,7 @@ export class UsageError extends Error {
 }
 
 /** The options of `comm`, in the dialect every comm command shares (`@comm/protocol/options`). */
-export const CLIENT_OPTIONS = {
+const CLIENT_OPTIONS = {
   ipv4: { kind: 'switch', flag: 'ipv4', short: '4', default: false, help: 'use IPv4 only' },
   ipv6: { kind: 'switch', flag: 'ipv6', short: '6', default: false, help: 'use IPv6 only' },
   timeout: {

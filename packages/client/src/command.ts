@@ -39,7 +39,7 @@ function version(): string {
  * ```
  */
 export async function runCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  let invocation;
+  let invocation: ReturnType<typeof parseCommandLine>;
   try {
     invocation = parseCommandLine(argv);
   } catch (error) {

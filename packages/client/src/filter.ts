@@ -11,7 +11,7 @@ export interface FilterOptions {
 }
 
 /** An input line that cannot be sent: too long or not UTF-8. Names the line by its number. */
-export class InputLineError extends CommError {
+class InputLineError extends CommError {
   /** The 1-based number of the bad line in the input. */
   readonly lineNumber: number;
 
@@ -23,7 +23,7 @@ export class InputLineError extends CommError {
 }
 
 /** The output went away (e.g. `comm ... | head -1` and head exited: EPIPE). */
-export class OutputClosedError extends CommError {
+class OutputClosedError extends CommError {
   constructor(cause: Error) {
     super(`cannot write the replies: ${cause.message}`, 'COMM_OUTPUT_CLOSED', { cause });
     this.name = 'OutputClosedError';

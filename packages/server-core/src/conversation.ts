@@ -342,12 +342,14 @@ export class Conversation<State = Record<string, unknown>> implements Answering<
       if (bye) text += 'BYE\n';
       socket.write(text);
     }
-    if (bye) return this.finish('bye');
-    if (final) return this.finish('end');
-    if (this.shutdownRequested) return this.finish('shutdown');
+    if (bye || final || this.shutdownRequested) {
+      this.finish(bye ? 'bye' : final ? 'end' : 'shutdown');
+      return;
+    }
     if (this.peerEnded) {
       this.peerEnded = false;
-      return this.peerEnd();
+      this.peerEnd();
+      return;
     }
     if (socket.writableLength > this.config.maxPendingReplyBytes) this.pauseForReplies();
     else if (wasBusy) this.readAgain();

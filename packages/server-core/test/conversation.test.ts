@@ -195,7 +195,10 @@ describe('conversation: the echo fast path', () => {
 describe('conversation: BYE and the end of input', () => {
   it('R10: BYE answers the lines before it, answers BYE, closes, and drops what follows', async () => {
     const seen: string[] = [];
-    const { port, served } = await startServer({ handler: (line) => (seen.push(line), line.toUpperCase()) });
+    const { port, served } = await startServer({ handler: (line) => {
+        seen.push(line);
+        return line.toUpperCase();
+      } });
     const client = await connectClient(port);
     await client.write('one\ntwo\nBYE\nthree\n');
     await client.closed;
@@ -239,7 +242,7 @@ describe('conversation: handlers', () => {
     expect(await exchange(port, 'a\nboom\nb\n')).toBe('ok a\nERR COMM_HANDLER_FAILED handler failed\nok b\n');
     expect(errors).toHaveLength(1);
     expect(errors[0]?.code).toBe('COMM_HANDLER_FAILED');
-    expect((errors[0]?.cause as Error).message).toBe('kaput');
+    expect((errors[0]?.cause as Error | undefined)?.message).toBe('kaput');
   });
 
   it('R12: a rejecting handler, a non-string reply and a reply with LF each get one error reply', async () => {
