@@ -10,20 +10,24 @@ export interface FilterOptions {
   window?: number;
 }
 
-/** An input line that cannot be sent: too long or not UTF-8. Names the line by its number. */
-class InputLineError extends CommError {
+/**
+ * An input line that cannot be sent: too long or not UTF-8. Its own code, so that
+ * `COMM_LINE_TOO_LONG` always means a reply over the limit; what was wrong with the line is the
+ * `cause` (`COMM_LINE_TOO_LONG` or `COMM_INVALID_UTF8`). Names the line by its number.
+ */
+class InputLineError extends CommError<'COMM_INPUT_LINE_INVALID'> {
   /** The 1-based number of the bad line in the input. */
   readonly lineNumber: number;
 
   constructor(lineNumber: number, cause: CommError) {
-    super(`input line ${lineNumber}: ${cause.message}`, cause.code, { cause });
+    super(`input line ${lineNumber}: ${cause.message}`, 'COMM_INPUT_LINE_INVALID', { cause });
     this.name = 'InputLineError';
     this.lineNumber = lineNumber;
   }
 }
 
 /** The output went away (e.g. `comm ... | head -1` and head exited: EPIPE). */
-class OutputClosedError extends CommError {
+class OutputClosedError extends CommError<'COMM_OUTPUT_CLOSED'> {
   constructor(cause: Error) {
     super(`cannot write the replies: ${cause.message}`, 'COMM_OUTPUT_CLOSED', { cause });
     this.name = 'OutputClosedError';
