@@ -1,25 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { formatEndpoint } from '@comm/protocol';
-import { createServer as createSequentialServer, type SequentialServer } from '@comm/server-seq';
+import { createServer as createSequentialServer, type ConnectionInfo, type SequentialServer } from '@comm/server-seq';
 import { createServer as createThreadedServer, type ThreadedServer } from '@comm/server-threaded';
 import { within } from './bounded.js';
 
 type ServerKind = 'seq' | 'threaded';
 
-/** What a server tells about a client, in the scene's terms. */
+/** What a server tells about a client, in the scene's terms: the servers' own records, plus a type. */
 export type Announcement =
   /** The client's turn has begun (seq) or a thread took it (threaded). */
-  | (Peer & { type: 'served'; thread: string; message: string })
+  | (ConnectionInfo & { type: 'served'; thread: string; message: string })
   /** The client was accepted and waits in line (seq only). */
-  | (Peer & { type: 'waiting'; position: number });
-
-/** Who a client is, as both servers tell it. */
-interface Peer {
-  connectionId: number;
-  remoteAddress: string;
-  remotePort: number;
-  remoteFamily: string;
-}
+  | (ConnectionInfo & { type: 'waiting'; position: number });
 
 /** Where and how to start a server. */
 export interface StartOptions {
@@ -86,12 +78,8 @@ export async function startSequential({ port, host }: StartOptions): Promise<Dem
     address,
     description: `sequential server (@comm/server-seq) on ${formatListenAddress(address)}: one client at a time`,
     onAnnouncement(listener) {
-      server.on('connection', ({ connectionId, remoteAddress, remotePort, remoteFamily, message }) =>
-        listener({ type: 'served', connectionId, remoteAddress, remotePort, remoteFamily, thread: MAIN_THREAD, message }),
-      );
-      server.on('waiting', ({ connectionId, remoteAddress, remotePort, remoteFamily, position }) =>
-        listener({ type: 'waiting', connectionId, remoteAddress, remotePort, remoteFamily, position }),
-      );
+      server.on('connection', (info) => listener({ ...info, type: 'served', thread: MAIN_THREAD }));
+      server.on('waiting', (info) => listener({ ...info, type: 'waiting' }));
     },
     close: () => closeBounded(server),
     destroy: () => server.destroy(),
@@ -117,9 +105,7 @@ export async function startThreaded({ port, host, threads }: StartOptions): Prom
       `threaded server (@comm/server-threaded) on ${formatListenAddress(address)}: ` +
       `${server.threads} worker threads, mechanism '${server.mechanism ?? 'unknown'}'`,
     onAnnouncement(listener) {
-      server.on('connection', ({ connectionId, remoteAddress, remotePort, remoteFamily, thread, message }) =>
-        listener({ type: 'served', connectionId, remoteAddress, remotePort, remoteFamily, thread: threadName(thread), message }),
-      );
+      server.on('connection', (info) => listener({ ...info, type: 'served', thread: threadName(info.thread) }));
     },
     close: () => closeBounded(server),
     destroy: () => server.destroy(),
