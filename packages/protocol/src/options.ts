@@ -251,7 +251,7 @@ function defaultText(spec: OptionSpec): string {
   if (spec.default === undefined || spec.kind === 'switch') return '';
   const value = spec.default;
   if (spec.kind === 'duration' && typeof value === 'number') {
-    if (value === 0) return ' (default 0 = off)';
+    if (value === 0) return ' (default 0)';
     for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
       if (value % size === 0) return ` (default ${value / size}${unit})`;
     }

@@ -8,8 +8,13 @@ import type { ServerOptions } from './listen.js';
 import { COMMAND_OPTIONS, CONVERSATION_OPTIONS, LISTEN_OPTIONS } from './options.js';
 import { connectedBy, type ConnectionInfo } from './peer.js';
 
-/** Every flag both server commands take, in the order `--help` shows them. */
+/** Every flag both server commands take. */
 export const SERVER_COMMAND_OPTIONS = { ...LISTEN_OPTIONS, ...CONVERSATION_OPTIONS, ...COMMAND_OPTIONS } as const;
+
+/** A command's whole table, in the order `--help` shows it: where, the limits, the server's own, then the command's. */
+function commandTable(own: OptionTable | undefined): OptionTable {
+  return { ...LISTEN_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
+}
 
 /** What a server CLI needs from its server: both comm servers fit. */
 export interface CliServer {
@@ -66,7 +71,7 @@ export function parseServerArgs<Own extends OptionTable = Record<never, never>>(
   argv: readonly string[],
   own?: Own,
 ): ParsedServerArgs<Own> {
-  const parsed = parseCommandLine({ ...SERVER_COMMAND_OPTIONS, ...own }, argv);
+  const parsed = parseCommandLine(commandTable(own), argv);
   if (parsed.help) return { kind: 'help' };
   if (parsed.version) return { kind: 'version' };
   const { quiet, handler, ...options } = parsed.options as Record<string, unknown>;
@@ -76,8 +81,7 @@ export function parseServerArgs<Own extends OptionTable = Record<never, never>>(
 
 /** The `--help` text of a server CLI. */
 export function serverUsage(spec: Pick<ServerCliSpec<OptionTable>, 'name' | 'summary' | 'options'>): string {
-  const table = { ...SERVER_COMMAND_OPTIONS, ...spec.options };
-  return `${spec.name}: ${spec.summary}\n\nUsage: ${spec.name} [options]\n\nOptions:\n${formatOptionsHelp(table)}`;
+  return `${spec.name}: ${spec.summary}\n\nUsage: ${spec.name} [options]\n\nOptions:\n${formatOptionsHelp(commandTable(spec.options))}`;
 }
 
 const processIo: CliIo = {
