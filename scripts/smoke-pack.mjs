@@ -23,7 +23,12 @@ const fail = (what, detail = '') => {
   console.error(`FAIL ${what}${detail ? `\n${indent(detail)}` : ''}`);
 };
 const pass = (what) => console.log(`ok   ${what}`);
-const indent = (text) => text.trim().split('\n').map((line) => `     | ${line}`).join('\n');
+const indent = (text) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => `     | ${line}`)
+    .join('\n');
 
 function run(command, args, options) {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: commandTimeoutMs, ...options });
@@ -99,7 +104,11 @@ try {
       continue;
     }
     const name = JSON.stringify(pkg.name);
-    const esm = run('node', ['--input-type=module', '-e', `const m = await import(${name}); console.log(JSON.stringify(Object.keys(m).sort()))`], { cwd: projectDir });
+    const esm = run(
+      'node',
+      ['--input-type=module', '-e', `const m = await import(${name}); console.log(JSON.stringify(Object.keys(m).sort()))`],
+      { cwd: projectDir },
+    );
     const cjs = run('node', ['-e', `console.log(JSON.stringify(Object.keys(require(${name})).sort()))`], { cwd: projectDir });
     const esmNames = esm.ok ? esm.stdout.trim() : undefined;
     const cjsNames = cjs.ok ? cjs.stdout.trim() : undefined;

@@ -68,7 +68,9 @@ export function barChart(
   for (let decade = low; decade <= high * 1.0001; decade *= 10) {
     for (const step of decade < high ? [1, 2, 5] : [1]) {
       const ty = y(decade * step).toFixed(1);
-      parts.push(`<line x1="${left}" x2="${width - right}" y1="${ty}" y2="${ty}" stroke="${step === 1 ? '#d1d5db' : '#f3f4f6'}"/>`);
+      parts.push(
+        `<line x1="${left}" x2="${width - right}" y1="${ty}" y2="${ty}" stroke="${step === 1 ? '#d1d5db' : '#f3f4f6'}"/>`,
+      );
       parts.push(
         `<text x="${left - 8}" y="${Number(ty) + 4}" font-size="${step === 1 ? 11 : 9}" text-anchor="end" fill="#374151">${escapeXml(formatNumber(decade * step).replace('.00', ''))}</text>`,
       );

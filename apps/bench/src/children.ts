@@ -51,7 +51,10 @@ function keepStderr(child: ChildProcess): () => string {
     if (head.length < 8000) head += chunk.toString();
   });
   return () => {
-    const lines = head.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    const lines = head
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
     return lines.find((line) => /^(\w*Error\b|Error \[|\w+Error:)|error:/i.test(line)) ?? lines.at(-1) ?? '';
   };
 }

@@ -15,8 +15,23 @@ import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer
 import type { LoadResult } from './generator.js';
 import { median } from './histogram.js';
 import { describeMachine, idleShare, machineLine, type MachineInfo } from './machine.js';
-import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, formatTable, type ResultRow, type TargetResult } from './report.js';
-import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type MemoryScenario, type ServerChoice } from './scenarios.js';
+import {
+  evaluateTargets,
+  formatMarkdown,
+  formatTargetsMarkdown,
+  formatMs,
+  formatTable,
+  type ResultRow,
+  type TargetResult,
+} from './report.js';
+import {
+  builtFile,
+  serverScenarios,
+  SUBJECT_COLOURS,
+  type LoadScenario,
+  type MemoryScenario,
+  type ServerChoice,
+} from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
 
 const { values } = parseArgs({
@@ -61,7 +76,10 @@ if (values.markdown !== undefined) {
   const groups = [...new Set(results.rows.map((row) => row.group))].filter(wantedGroup);
   process.stdout.write(
     `${machineLine(results.machine)}${results.node26 ? `; Node ${results.node26} where a group says Node 26` : ''}\n\n` +
-      `${formatTargetsMarkdown(results.targets.filter((target) => groups.includes(target.group)), results.quick)}\n\n` +
+      `${formatTargetsMarkdown(
+        results.targets.filter((target) => groups.includes(target.group)),
+        results.quick,
+      )}\n\n` +
       `${formatMarkdown(results.rows, results.targets, results.quick, groups)}\n\n` +
       `${results.notes.map((note) => `- ${note}`).join('\n')}\n`,
   );
@@ -128,13 +146,20 @@ async function measureLoad(choice: ServerChoice & { command: ServerCommand }, sc
   let result: LoadResult;
   try {
     const generator = startGenerator(generatorScript, [
-      '--port', String(server.port),
-      '--connections', String(scenario.connections),
-      '--depth', String(scenario.depth),
-      '--warmup', String(timing.warmupMs),
-      '--duration', String(timing.durationMs),
-      '--server-pid', String(server.pid),
-      '--deadline', String(timing.warmupMs + timing.durationMs + 90_000),
+      '--port',
+      String(server.port),
+      '--connections',
+      String(scenario.connections),
+      '--depth',
+      String(scenario.depth),
+      '--warmup',
+      String(timing.warmupMs),
+      '--duration',
+      String(timing.durationMs),
+      '--server-pid',
+      String(server.pid),
+      '--deadline',
+      String(timing.warmupMs + timing.durationMs + 90_000),
     ]);
     result = (await generator.finished()) as unknown as LoadResult;
   } finally {
@@ -228,10 +253,14 @@ async function runMemoryScenario(scenario: MemoryScenario): Promise<ResultRow[]>
       // A waiting client cannot echo: only the first, the one being served, proves the server works.
       const count = scenario.connections + (choice.echo === 'first' ? 1 : 0);
       const generator = startGenerator(generatorScript, [
-        '--port', String(server.port),
-        '--hold', String(count),
-        '--echo-first', String(choice.echo === 'first' ? 1 : count),
-        '--deadline', '180000',
+        '--port',
+        String(server.port),
+        '--hold',
+        String(count),
+        '--echo-first',
+        String(choice.echo === 'first' ? 1 : count),
+        '--deadline',
+        '180000',
       ]);
       try {
         const held = await generator.nextEvent();
@@ -334,7 +363,8 @@ async function main(): Promise<number> {
   }
 
   const memoryConnections = quick ? 500 : Math.min(10_000, nofile - 200);
-  if (memoryConnections < 10_000 && !quick) notes.push(`memory measured with ${memoryConnections} connections: ulimit -n is ${nofile}`);
+  if (memoryConnections < 10_000 && !quick)
+    notes.push(`memory measured with ${memoryConnections} connections: ulimit -n is ${nofile}`);
   const cpuHandler = builtFile('./handlers/cpu-burn.js');
   const currentMajor = Number(process.versions.node.split('.')[0]);
   const node26 = quick || values['no-node26'] || currentMajor >= 26 ? undefined : findNode26();

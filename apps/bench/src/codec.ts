@@ -37,8 +37,26 @@ const SPLIT2 = 'split2';
 const BARE = 'Buffer.toString (bare decode)';
 
 /** Words of 1 to 4 bytes per character; about one word in eight is not ASCII. */
-const ASCII_WORDS = 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(' ');
-const OTHER_WORDS = ['café', 'naïve', 'Straße', 'über', 'Ωμέγα', 'привет', '日本語', '中文', '한국어', '€5', '😀', '🚀', '𝄞', '—'];
+const ASCII_WORDS =
+  'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(
+    ' ',
+  );
+const OTHER_WORDS = [
+  'café',
+  'naïve',
+  'Straße',
+  'über',
+  'Ωμέγα',
+  'привет',
+  '日本語',
+  '中文',
+  '한국어',
+  '€5',
+  '😀',
+  '🚀',
+  '𝄞',
+  '—',
+];
 
 /** The input of one line size: its bytes, its lines, and the 64 KiB chunks it is fed in. */
 interface Input {

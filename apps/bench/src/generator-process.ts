@@ -25,7 +25,7 @@ const { values } = parseArgs({
     'server-pid': { type: 'string' },
     hold: { type: 'string' },
     'echo-first': { type: 'string', default: '0' },
-    'deadline': { type: 'string', default: '120000' },
+    deadline: { type: 'string', default: '120000' },
   },
   strict: true,
 });

@@ -384,19 +384,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         }, warmupMs + durationMs),
       );
 
-      const stallCheck = setInterval(() => {
-        const now = performance.now();
-        for (const connection of run.connections) {
-          if (connection.inFlight > 0 && now - connection.lastProgress > stallTimeoutMs) {
-            run.fail(
-              new LoadError(
-                `connection ${connection.id}: no reply for ${stallTimeoutMs} ms with ${connection.inFlight} lines in flight`,
-              ),
-            );
-            return;
+      const stallCheck = setInterval(
+        () => {
+          const now = performance.now();
+          for (const connection of run.connections) {
+            if (connection.inFlight > 0 && now - connection.lastProgress > stallTimeoutMs) {
+              run.fail(
+                new LoadError(
+                  `connection ${connection.id}: no reply for ${stallTimeoutMs} ms with ${connection.inFlight} lines in flight`,
+                ),
+              );
+              return;
+            }
           }
-        }
-      }, Math.min(1000, stallTimeoutMs));
+        },
+        Math.min(1000, stallTimeoutMs),
+      );
       timers.push(stallCheck);
     });
   } finally {
@@ -432,10 +435,7 @@ async function echoOnce(sockets: readonly net.Socket[], timeoutMs: number): Prom
         new Promise<void>((resolve, reject) => {
           const line = new LineSource(id, 64).next(1);
           let received = Buffer.alloc(0);
-          const timer = setTimeout(
-            () => reject(new LoadError(`connection ${id}: no echo within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
+          const timer = setTimeout(() => reject(new LoadError(`connection ${id}: no echo within ${timeoutMs} ms`)), timeoutMs);
           const onData = (chunk: Buffer): void => {
             received = Buffer.concat([received, chunk]);
             if (received.length < line.length && line.subarray(0, received.length).equals(received)) return;

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { barChart, decadesAround } from './chart.js';
-import { evaluateTargets, formatMarkdown, formatTargetsMarkdown, formatMs, formatNumber, formatTable, type ResultRow } from './report.js';
+import {
+  evaluateTargets,
+  formatMarkdown,
+  formatTargetsMarkdown,
+  formatMs,
+  formatNumber,
+  formatTable,
+  type ResultRow,
+} from './report.js';
 
 const group = 'g';
 const rows: ResultRow[] = [
@@ -41,7 +49,11 @@ describe('evaluateTargets', () => {
   });
 
   it('shows an informational target without judging it', () => {
-    const [result] = evaluateTargets(rows, [{ group, subject: 'ours', baseline: 'pipe', atLeast: 0.8, informational: true }], false);
+    const [result] = evaluateTargets(
+      rows,
+      [{ group, subject: 'ours', baseline: 'pipe', atLeast: 0.8, informational: true }],
+      false,
+    );
     expect(result!.pass).toBeUndefined();
     expect(formatTable(rows, [result!], false)).toMatch(/0\.75x pipe \(target ≥ 0\.8x\)\s+info/);
   });
@@ -107,7 +119,13 @@ describe('barChart', () => {
       'a & b',
       'lines/s',
       [
-        { label: '1 x 256', bars: [{ subject: 'ours', value: 1e6 }, { subject: 'pipe <ceiling>', value: 2e6 }] },
+        {
+          label: '1 x 256',
+          bars: [
+            { subject: 'ours', value: 1e6 },
+            { subject: 'pipe <ceiling>', value: 2e6 },
+          ],
+        },
         { label: '100 x 16', bars: [{ subject: 'ours', value: 5e5 }] },
       ],
       'caption',

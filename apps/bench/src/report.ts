@@ -69,7 +69,12 @@ export function evaluateTargets(rows: readonly ResultRow[], targets: readonly Be
         ? undefined
         : (target.atLeast === undefined || measured >= target.atLeast) &&
           (target.atMost === undefined || measured <= target.atMost);
-    return { ...target, ...(measured !== undefined ? { measured } : {}), ...(judged !== undefined ? { pass: judged } : {}), text };
+    return {
+      ...target,
+      ...(measured !== undefined ? { measured } : {}),
+      ...(judged !== undefined ? { pass: judged } : {}),
+      text,
+    };
   });
 }
 
@@ -149,7 +154,10 @@ export function formatMarkdown(
   quick: boolean,
   groups: readonly string[] = [...new Set(rows.map((row) => row.group))],
 ): string {
-  const lines = ['| benchmark | subject | figure | details | ratio to baseline (target) | result |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| benchmark | subject | figure | details | ratio to baseline (target) | result |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const group of groups) {
     let first = true;
     for (const row of rows.filter((r) => r.group === group)) {

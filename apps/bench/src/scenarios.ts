@@ -87,8 +87,7 @@ function serverCommands(node: string, runtimeLabel = '') {
       const script = fileURLToPath(new URL('../servers/socketserver_echo.py', import.meta.url));
       return { subject: SUBJECTS.python, command: { name: SUBJECTS.python, command: ['python3', script] } };
     },
-    seq: (options: OurServerOptions = {}) =>
-      nodeServer(SUBJECTS.seq, './servers/comm-seq.js', ours(options), options.env),
+    seq: (options: OurServerOptions = {}) => nodeServer(SUBJECTS.seq, './servers/comm-seq.js', ours(options), options.env),
     threaded: (subject: string, options: OurServerOptions = {}) =>
       nodeServer(subject, './servers/comm-threaded.js', ours(options), options.env),
   };

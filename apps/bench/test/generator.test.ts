@@ -72,13 +72,35 @@ describe('load generator', () => {
 
     it('exits 1 with the reason as JSON when a line is lost', async () => {
       const { port } = await startBroken('drop', 50);
-      const generator = startGenerator(generatorScript, ['--port', String(port), '-c', '2', '-d', '16', '--warmup', '50', '--duration', '2000']);
+      const generator = startGenerator(generatorScript, [
+        '--port',
+        String(port),
+        '-c',
+        '2',
+        '-d',
+        '16',
+        '--warmup',
+        '50',
+        '--duration',
+        '2000',
+      ]);
       await expect(generator.finished()).rejects.toThrow(/reply line 49 differs/);
     });
 
     it('prints its result as JSON and exits 0 on a correct echo', async () => {
       const { port } = await startBroken('ok');
-      const generator = startGenerator(generatorScript, ['--port', String(port), '-c', '2', '-d', '4', '--warmup', '50', '--duration', '200']);
+      const generator = startGenerator(generatorScript, [
+        '--port',
+        String(port),
+        '-c',
+        '2',
+        '-d',
+        '4',
+        '--warmup',
+        '50',
+        '--duration',
+        '200',
+      ]);
       const result = await generator.finished();
       expect(result.event).toBe('result');
       expect(result.linesPerSecond).toBeGreaterThan(0);

@@ -18,14 +18,11 @@ export async function runDemo(input: Readable & { isTTY?: boolean }, out: Writab
   const print = (line = ''): void => {
     out.write(line + '\n');
   };
-  print('comm demo: the chapter\'s two servers side by side, on loopback.');
+  print("comm demo: the chapter's two servers side by side, on loopback.");
   print('Three clients talk at once: A, B (over IPv6) and C. A connects first and keeps talking;');
   print('B and C connect while it does, say hello, and wait for their answer.');
   print();
-  const [seq, threaded] = await Promise.all([
-    startSequential({ port: 0 }),
-    startThreaded({ port: 0, threads: SCENE_THREADS }),
-  ]);
+  const [seq, threaded] = await Promise.all([startSequential({ port: 0 }), startThreaded({ port: 0, threads: SCENE_THREADS })]);
   try {
     const rows: TimelineRow[] = [];
     for (const server of [seq, threaded]) {

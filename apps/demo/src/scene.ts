@@ -169,11 +169,7 @@ async function joinOverIpv6(
   }
 }
 
-function describe(
-  actor: Actor,
-  announcement: Announcement,
-  record: (event: Omit<TimelineEvent, 'server'>) => void,
-): void {
+function describe(actor: Actor, announcement: Announcement, record: (event: Omit<TimelineEvent, 'server'>) => void): void {
   if (announcement.type === 'served') {
     actor.thread = announcement.thread;
     record({ client: actor.label, kind: 'served', text: `server: ${announcement.message}`, thread: actor.thread });

@@ -71,7 +71,11 @@ describe('comm: connection errors exit 1 with one line on stderr naming the addr
   it('a server that never answers, with --timeout', async () => {
     const peer = await startPeer('silent', '127.0.0.1');
     const result = await runCli(['--timeout', '300ms', '127.0.0.1', String(peer.port)], 'anyone?\n');
-    expect(result).toMatchObject({ code: 1, stdout: '', stderr: `comm: timed out: no reply within 300 ms from 127.0.0.1:${peer.port}\n` });
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `comm: timed out: no reply within 300 ms from 127.0.0.1:${peer.port}\n`,
+    });
   });
 
   it('a server that closes mid-reply: the replies before are printed, then the error', async () => {
@@ -79,7 +83,11 @@ describe('comm: connection errors exit 1 with one line on stderr naming the addr
     const result = await runCli(['127.0.0.1', String(peer.port)], 'one\ntwo\nthree\n');
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('one\n');
-    expect(result.stderr).toMatch(new RegExp(`^comm: connection lost: 127\\.0\\.0\\.1:${peer.port} \\(the server closed the connection in the middle of a reply`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^comm: connection lost: 127\\.0\\.0\\.1:${peer.port} \\(the server closed the connection in the middle of a reply`,
+      ),
+    );
     expect(result.stderr.split('\n')).toHaveLength(2);
   });
 
@@ -237,7 +245,14 @@ describe('comm: a filter when stdin is a pipe or a file', () => {
     const probe = spawnSync('strace', ['-f', '-e', 'trace=none', 'true']);
     if (probe.status !== 0) context.skip('strace is missing or may not trace here, so socket options cannot be seen');
     const echo = await startNodeEcho('127.0.0.1');
-    const result = await runCli(['127.0.0.1', String(echo.port)], 'x\n', 60_000, ['strace', '-f', '-e', 'trace=setsockopt', process.execPath, CLI]);
+    const result = await runCli(['127.0.0.1', String(echo.port)], 'x\n', 60_000, [
+      'strace',
+      '-f',
+      '-e',
+      'trace=setsockopt',
+      process.execPath,
+      CLI,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('x\n');
     expect(result.stderr).toMatch(/setsockopt\(\d+, SOL_TCP, TCP_NODELAY, \[1\], 4\) = 0/);

@@ -50,7 +50,11 @@ describe('connect', () => {
       (error: { code: string; message: string }) => error,
     );
     if (hasIpv6) expect(result).toBe('IPv6');
-    else expect(result).toMatchObject({ code: 'COMM_HOST_NOT_FOUND', message: `host not found: localhost:${peer.port} (no IPv6 address)` });
+    else
+      expect(result).toMatchObject({
+        code: 'COMM_HOST_NOT_FOUND',
+        message: `host not found: localhost:${peer.port} (no IPv6 address)`,
+      });
   });
 
   it('family 4 forces IPv4 for a host name', async () => {
@@ -98,7 +102,9 @@ describe('connect', () => {
     const pending = connect('127.0.0.1', peer.port, { signal: controller.signal, connectTimeout: 0 });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'COMM_ABORTED' });
-    await expect(connect('127.0.0.1', peer.port, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'COMM_ABORTED' });
+    await expect(connect('127.0.0.1', peer.port, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'COMM_ABORTED',
+    });
   });
 
   it('a non-zero flowinfo is refused before connecting: COMM_FLOWINFO_UNSUPPORTED', async () => {
@@ -113,7 +119,10 @@ describe('connect', () => {
 
   it('a link-local address without a scope, or with an unknown interface, is refused before any packet leaves', async () => {
     // Newer Node versions would pick an interface themselves; we refuse instead, on every version.
-    await expect(connect('fe80::1', 9)).rejects.toMatchObject({ code: 'COMM_INVALID_OPTION', message: expect.stringMatching(/link-local/) });
+    await expect(connect('fe80::1', 9)).rejects.toMatchObject({
+      code: 'COMM_INVALID_OPTION',
+      message: expect.stringMatching(/link-local/),
+    });
     await expect(connect('fe80::1%no-such-if0', 9)).rejects.toMatchObject({
       code: 'COMM_INVALID_OPTION',
       message: "no network interface named 'no-such-if0' for fe80::1",

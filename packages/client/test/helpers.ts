@@ -11,7 +11,18 @@ const PEER = fileURLToPath(new URL('./fixtures/peer.py', import.meta.url));
 export const { path: CLI, runToEnd: runCli } = nodeCli(new URL('../dist/cli.js', import.meta.url));
 
 /** The misbehaviours of `fixtures/peer.py`; see its docstring. */
-export type PeerMode = 'echo' | 'split' | 'bytewise' | 'silent' | 'hold' | 'cut' | 'bad-utf8' | 'busy' | 'prefix' | 'windows' | 'full';
+export type PeerMode =
+  | 'echo'
+  | 'split'
+  | 'bytewise'
+  | 'silent'
+  | 'hold'
+  | 'cut'
+  | 'bad-utf8'
+  | 'busy'
+  | 'prefix'
+  | 'windows'
+  | 'full';
 
 export interface RunningPeer {
   port: number;
@@ -30,7 +41,8 @@ export async function cleanUp(): Promise<void> {
 /** Starts a child that says its port: on its first stdout line, or in stderr where `readiness` matches. */
 async function startListening(command: string, args: string[], readiness: 'stdout-port' | RegExp): Promise<RunningPeer> {
   const run = start(command, args);
-  const [, port] = readiness === 'stdout-port' ? await run.waitFor(/^(\d+)\n/) : await run.waitFor(readiness, { stream: 'stderr' });
+  const [, port] =
+    readiness === 'stdout-port' ? await run.waitFor(/^(\d+)\n/) : await run.waitFor(readiness, { stream: 'stderr' });
   return { port: Number(port), stop: () => run.kill() };
 }
 
@@ -86,7 +98,9 @@ async function listenTracked(server: Server, sockets: Set<Socket>, host: string)
  * A server that does what R10 says with BYE (unless told not to answer it) and records
  * every line it got: enough to check what a client sends, line for line.
  */
-export async function startRecordingServer(options: { replyToBye: boolean } = { replyToBye: true }): Promise<RunningPeer & { received: string[] }> {
+export async function startRecordingServer(
+  options: { replyToBye: boolean } = { replyToBye: true },
+): Promise<RunningPeer & { received: string[] }> {
   const received: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {

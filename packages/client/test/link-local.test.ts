@@ -23,7 +23,8 @@ let peer: RunningPeer | undefined;
 
 function run(...argv: string[]): void {
   const result = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr || result.error?.message || `exit ${result.status}`}`);
+  if (result.status !== 0)
+    throw new Error(`${argv.join(' ')}: ${result.stderr || result.error?.message || `exit ${result.status}`}`);
 }
 
 function removeLink(): void {

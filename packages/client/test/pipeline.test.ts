@@ -41,7 +41,9 @@ describe('pipeline', () => {
       for await (const replies of client.pipelineBatches(['a', 'b', 'bad', 'c'])) taken.push(...replies);
     }).rejects.toMatchObject({ code: 'COMM_INVALID_UTF8' });
     expect(taken).toEqual(['a', 'b']);
-    await expect(client.pipelineBatches('not lines' as unknown as string[]).next()).rejects.toMatchObject({ code: 'COMM_INVALID_OPTION' });
+    await expect(client.pipelineBatches('not lines' as unknown as string[]).next()).rejects.toMatchObject({
+      code: 'COMM_INVALID_OPTION',
+    });
   });
 
   it('streams: a source much longer than the window passes with bounded reading ahead', async () => {
@@ -145,7 +147,8 @@ describe('pipeline', () => {
     const client = track(await connect('::1', peer.port));
     const controller = new AbortController();
     const run = (async () => {
-      for await (const reply of client.pipeline(numbered(10), { signal: controller.signal })) expect.fail(`unexpected reply ${reply}`);
+      for await (const reply of client.pipeline(numbered(10), { signal: controller.signal }))
+        expect.fail(`unexpected reply ${reply}`);
     })();
     setImmediate(() => controller.abort());
     await expect(run).rejects.toMatchObject({ code: 'COMM_ABORTED' });

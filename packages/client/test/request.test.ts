@@ -27,7 +27,7 @@ describe('request', () => {
     expect(await client.request('𝄞😀 four-byte characters')).toBe('𝄞😀 four-byte characters');
   });
 
-  it('R3, R4, R5, R6: replies ended by CRLF lose the CR; an empty reply and U+2028 are lines like any other; a BOM at the start of the server\'s stream is dropped, later it is data', async () => {
+  it("R3, R4, R5, R6: replies ended by CRLF lose the CR; an empty reply and U+2028 are lines like any other; a BOM at the start of the server's stream is dropped, later it is data", async () => {
     const peer = await startPeer('windows', '127.0.0.1');
     const client = track(await connect('127.0.0.1', peer.port));
     const lines = ['first', '', 'a\u2028b', '\uFEFFthe BOM of this line is data'];
@@ -56,7 +56,10 @@ describe('request', () => {
     const client = track(await connect('::1', peer.port));
     const bad = client.request('bad');
     const good = client.request('good');
-    await expect(bad).rejects.toMatchObject({ code: 'COMM_INVALID_UTF8', message: `invalid utf-8 in reply from [::1]:${peer.port}` });
+    await expect(bad).rejects.toMatchObject({
+      code: 'COMM_INVALID_UTF8',
+      message: `invalid utf-8 in reply from [::1]:${peer.port}`,
+    });
     expect(await good).toBe('good');
   });
 
@@ -128,7 +131,11 @@ describe('request', () => {
     const settled = Promise.allSettled(Array.from({ length: 100 }, (_, index) => client.request(`line ${index}`)));
     await peer.stop();
     const results = await settled;
-    expect(results.every((result) => result.status === 'rejected' && (result.reason as { code: string }).code === 'COMM_CONNECTION_LOST')).toBe(true);
+    expect(
+      results.every(
+        (result) => result.status === 'rejected' && (result.reason as { code: string }).code === 'COMM_CONNECTION_LOST',
+      ),
+    ).toBe(true);
     expect((results[0] as PromiseRejectedResult).reason.message).toMatch(new RegExp(`^connection lost: \\[::1\\]:${peer.port} `));
   });
 

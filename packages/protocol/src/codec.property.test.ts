@@ -88,10 +88,7 @@ describe('LineDecoder properties', () => {
   });
 
   it('R7 R8: random bytes, valid UTF-8 or not, give the same lines and errors whatever the chunking, under both policies', () => {
-    fc.assert(
-      fc.property(messyBytes, cuts, asPlain, decoderOptions, decodesLikeTheWhole),
-      { numRuns },
-    );
+    fc.assert(fc.property(messyBytes, cuts, asPlain, decoderOptions, decodesLikeTheWhole), { numRuns });
   });
 
   it('R2: encoding lines then decoding them, cut anywhere, gives the lines back', () => {

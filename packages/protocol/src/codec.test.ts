@@ -229,10 +229,7 @@ describe('LineDecoder: invalid UTF-8', () => {
 
     it(`R8: ${what} becomes U+FFFD with invalidUtf8: 'replace'`, () => {
       const line = bytes('a', sequence, 'b');
-      expect(decodeEveryWay(bytes('ok\n', line, '\n'), { invalidUtf8: 'replace' })).toEqual([
-        'ok',
-        line.toString('utf8'),
-      ]);
+      expect(decodeEveryWay(bytes('ok\n', line, '\n'), { invalidUtf8: 'replace' })).toEqual(['ok', line.toString('utf8')]);
       expect(line.toString('utf8')).toContain('\uFFFD');
     });
   }

@@ -1,13 +1,7 @@
 import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 // A namespace import, because `transcode` is missing from Node builds without ICU.
 import * as nodeBuffer from 'node:buffer';
-import {
-  InvalidOptionError,
-  InvalidUtf8Error,
-  LineHasBreakError,
-  LineTooLongError,
-  type LineError,
-} from './errors.js';
+import { InvalidOptionError, InvalidUtf8Error, LineHasBreakError, LineTooLongError, type LineError } from './errors.js';
 
 /** The default line limit: 64 KiB of bytes, the line ending not counted. */
 export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
@@ -218,11 +212,7 @@ export class LineDecoder {
     // A too-long last line was reported while it arrived; it is still a line that had no LF.
     this.endedUnterminated = this.discarding || this.partialLength > 0;
     if (this.partialLength > 0) {
-      items.push(
-        this.partialLength > this.maxLineLength
-          ? this.tooLong()
-          : this.decodeOne(this.partial, 0, this.partialLength),
-      );
+      items.push(this.partialLength > this.maxLineLength ? this.tooLong() : this.decodeOne(this.partial, 0, this.partialLength));
       this.dropBom(items);
     }
     this.resetPartial();
@@ -298,11 +288,7 @@ export class LineDecoder {
       let lf = chunk.indexOf(LF, lineStart);
       if (lf === -1 || lf > end) lf = end;
       const contentEnd = lf > lineStart && chunk[lf - 1] === CR ? lf - 1 : lf;
-      items.push(
-        contentEnd - lineStart > this.maxLineLength
-          ? this.tooLong()
-          : this.decodeOne(chunk, lineStart, contentEnd),
-      );
+      items.push(contentEnd - lineStart > this.maxLineLength ? this.tooLong() : this.decodeOne(chunk, lineStart, contentEnd));
       lineStart = lf + 1;
     }
     return items;
@@ -311,11 +297,7 @@ export class LineDecoder {
   /** Decodes one line's bytes under the UTF-8 policy. */
   private decodeOne(bytes: Buffer, start: number, end: number): DecodedItem {
     const text = bytes.toString('utf8', start, end);
-    if (
-      this.invalidUtf8 === 'error' &&
-      text.indexOf(REPLACEMENT) !== -1 &&
-      !isUtf8(bytes.subarray(start, end))
-    ) {
+    if (this.invalidUtf8 === 'error' && text.indexOf(REPLACEMENT) !== -1 && !isUtf8(bytes.subarray(start, end))) {
       return new InvalidUtf8Error();
     }
     return text;

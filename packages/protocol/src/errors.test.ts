@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CommError,
-  InvalidOptionError,
-  InvalidUtf8Error,
-  LineHasBreakError,
-  LineTooLongError,
-  isLineError,
-} from './errors.js';
+import { CommError, InvalidOptionError, InvalidUtf8Error, LineHasBreakError, LineTooLongError, isLineError } from './errors.js';
 
 describe('errors', () => {
   const cases: Array<[CommError, string, string]> = [

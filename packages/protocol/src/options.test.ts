@@ -32,7 +32,13 @@ describe('quantities', () => {
 describe('resolveOptions and checkOption (the library side of the table)', () => {
   it('fills in the defaults, and leaves options without one undefined', () => {
     expect(resolveOptions(TABLE, {})).toEqual({
-      lineTimeout: 30_000, maxLineLength: 65_536, port: 2000, noDelay: true, invalidUtf8: 'error', backlog: undefined, secret: undefined,
+      lineTimeout: 30_000,
+      maxLineLength: 65_536,
+      port: 2000,
+      noDelay: true,
+      invalidUtf8: 'error',
+      backlog: undefined,
+      secret: undefined,
     });
   });
 
@@ -53,7 +59,16 @@ describe('resolveOptions and checkOption (the library side of the table)', () =>
 
 describe('parseCommandLine (the command side of the same table)', () => {
   it('reads each kind: times and sizes with units, counts, switches (negated too), choices', () => {
-    const parsed = parseCommandLine(TABLE, ['--line-timeout', '2s', '--max-line-length=1KiB', '-p', '0', '--nagle', '--invalid-utf8', 'replace']);
+    const parsed = parseCommandLine(TABLE, [
+      '--line-timeout',
+      '2s',
+      '--max-line-length=1KiB',
+      '-p',
+      '0',
+      '--nagle',
+      '--invalid-utf8',
+      'replace',
+    ]);
     expect(parsed.options).toEqual({ lineTimeout: 2000, maxLineLength: 1024, port: 0, noDelay: false, invalidUtf8: 'replace' });
     expect(parsed.help).toBe(false);
   });
@@ -82,8 +97,12 @@ describe('parseCommandLine (the command side of the same table)', () => {
   });
 
   it('names the flag and what it expects', () => {
-    expect(() => parseCommandLine(TABLE, ['--max-line-length', 'lots'])).toThrow('--max-line-length expects a size like 65536, 64KiB or 1MiB, got "lots"');
-    expect(() => parseCommandLine(TABLE, ['--line-timeout', 'soon'])).toThrow('--line-timeout expects a time like 500, 500ms, 30s or 5m, got "soon"');
+    expect(() => parseCommandLine(TABLE, ['--max-line-length', 'lots'])).toThrow(
+      '--max-line-length expects a size like 65536, 64KiB or 1MiB, got "lots"',
+    );
+    expect(() => parseCommandLine(TABLE, ['--line-timeout', 'soon'])).toThrow(
+      '--line-timeout expects a time like 500, 500ms, 30s or 5m, got "soon"',
+    );
   });
 });
 

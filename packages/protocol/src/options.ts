@@ -47,7 +47,16 @@ type ValueOf<Spec> = KindValue<Spec> | (Spec extends { default: unknown } ? neve
 /** The values a table describes, each typed by its kind; `undefined` allowed where there is no default. */
 export type OptionValues<Table> = { -readonly [Name in keyof Table]: ValueOf<Table[Name]> };
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 const TIME_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 function parseQuantity(text: string, units: Record<string, number>, flagName: string, example: string): number {
@@ -122,9 +131,16 @@ export function checkOption(name: string, spec: OptionSpec, value: unknown): unk
     case 'bytes':
     case 'count': {
       const min = spec.min ?? 0;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || (spec.max !== undefined && value > spec.max)) {
+      if (
+        typeof value !== 'number' ||
+        !Number.isSafeInteger(value) ||
+        value < min ||
+        (spec.max !== undefined && value > spec.max)
+      ) {
         const off = spec.kind === 'duration' && min === 0 ? ' (0 = off)' : '';
-        throw new InvalidOptionError(`${name} must be a whole number${UNIT_OF[spec.kind] ?? ''} ${rangeText(spec)}${off}, got ${String(value)}`);
+        throw new InvalidOptionError(
+          `${name} must be a whole number${UNIT_OF[spec.kind] ?? ''} ${rangeText(spec)}${off}, got ${String(value)}`,
+        );
       }
       return value;
     }
@@ -234,11 +250,13 @@ export function parseCommandLine<Table extends OptionTable>(
   const help = values.help === true;
   const version = values.version === true;
   const options: Record<string, unknown> = {};
-  if (help || version) return { help, version, options: options as Partial<OptionValues<Table>>, positionals: parsed.positionals };
+  if (help || version)
+    return { help, version, options: options as Partial<OptionValues<Table>>, positionals: parsed.positionals };
   for (const [name, spec] of specs) {
     const value = values[spec.flag];
     if (value === undefined) continue;
-    options[name] = spec.kind === 'switch' ? !spec.negated : checkOption(`--${spec.flag}`, spec, parseFlagValue(spec, value as string));
+    options[name] =
+      spec.kind === 'switch' ? !spec.negated : checkOption(`--${spec.flag}`, spec, parseFlagValue(spec, value as string));
   }
   if (parsed.positionals.length > maxPositionals) {
     const extra = parsed.positionals.slice(maxPositionals);
@@ -252,13 +270,21 @@ function defaultText(spec: OptionSpec): string {
   const value = spec.default;
   if (spec.kind === 'duration' && typeof value === 'number') {
     if (value === 0) return ' (default 0)';
-    for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    for (const [unit, size] of [
+      ['h', 3_600_000],
+      ['m', 60_000],
+      ['s', 1000],
+    ] as const) {
       if (value % size === 0) return ` (default ${value / size}${unit})`;
     }
     return ` (default ${value}ms)`;
   }
   if (spec.kind === 'bytes' && typeof value === 'number') {
-    for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    for (const [unit, size] of [
+      ['GiB', 1024 ** 3],
+      ['MiB', 1024 ** 2],
+      ['KiB', 1024],
+    ] as const) {
       if (value % size === 0) return ` (default ${value / size}${unit})`;
     }
   }
@@ -286,7 +312,10 @@ const VALUE_NAMES: Record<OptionKind, string> = {
 export function formatOptionsHelp(table: OptionTable): string {
   const rows = flagged(table).map(([, spec]) => {
     const valueName = spec.valueName ?? (spec.kind === 'choice' ? `<${(spec.choices ?? []).join('|')}>` : VALUE_NAMES[spec.kind]);
-    return [`${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${valueName ? ` ${valueName}` : ''}`, `${spec.help}${defaultText(spec)}`];
+    return [
+      `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${valueName ? ` ${valueName}` : ''}`,
+      `${spec.help}${defaultText(spec)}`,
+    ];
   });
   rows.push(['-h, --help', 'show this help'], ['-v, --version', 'show the version']);
   const width = Math.max(...rows.map(([flags]) => (flags as string).length)) + 2;

@@ -4,13 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { ReadableStream } from 'node:stream/web';
 import { describe, expect, it } from 'vitest';
 import type { LineError } from './errors.js';
-import {
-  LineDecoderStream,
-  LineDecoderTransform,
-  LineEncoderStream,
-  LineEncoderTransform,
-  readLines,
-} from './streams.js';
+import { LineDecoderStream, LineDecoderTransform, LineEncoderStream, LineEncoderTransform, readLines } from './streams.js';
 
 const chunksOf = (...parts: Array<string | number[]>): Buffer[] =>
   parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part)));

@@ -25,9 +25,7 @@ export type AnswerStrategy<State> = (conversation: Answering<State>, items: Deco
 /** A reply must be one line: a string with no LF, and no CR at its end (it would read as CRLF). */
 function isOneLine(reply: unknown): reply is string {
   return (
-    typeof reply === 'string' &&
-    reply.indexOf('\n') === -1 &&
-    (reply.length === 0 || reply.charCodeAt(reply.length - 1) !== CR)
+    typeof reply === 'string' && reply.indexOf('\n') === -1 && (reply.length === 0 || reply.charCodeAt(reply.length - 1) !== CR)
   );
 }
 
@@ -53,7 +51,13 @@ export function echoStrategy<State>(conversation: Answering<State>, items: Decod
 
 /** Calls `handler` for each line in order, one at a time; suspends on the first promise. */
 export function handlerStrategy<State>(handler: LineHandler<State>): AnswerStrategy<State> {
-  const answerFrom = (conversation: Answering<State>, items: DecodedItem[], start: number, bye: boolean, final: boolean): void => {
+  const answerFrom = (
+    conversation: Answering<State>,
+    items: DecodedItem[],
+    start: number,
+    bye: boolean,
+    final: boolean,
+  ): void => {
     for (let i = start; i < items.length; i++) {
       const item = items[i] as DecodedItem;
       if (typeof item !== 'string') {
@@ -108,7 +112,13 @@ export function batchStrategy<State>(answerBatch: BatchAnswerer<State>): AnswerS
   };
 
   /** Puts the batch's replies into the places of the lines, beside the decoder's error replies. */
-  const place = (conversation: Answering<State>, items: DecodedItem[], replies: readonly string[], bye: boolean, final: boolean): void => {
+  const place = (
+    conversation: Answering<State>,
+    items: DecodedItem[],
+    replies: readonly string[],
+    bye: boolean,
+    final: boolean,
+  ): void => {
     let next = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as DecodedItem;

@@ -8,22 +8,50 @@ describe('parseServerArgs', () => {
 
   it('maps every shared flag to its option by name', () => {
     const parsed = parseServerArgs([
-      '--port', '0', '--host', '::1', '--ipv6-only', '--backlog', '64', '--nagle', '--keep-alive',
-      '--keep-alive-delay', '10s', '--max-line-length', '1KiB', '--invalid-utf8', 'replace',
-      '--line-timeout', '2s', '--idle-timeout', '0', '--max-pending-reply-bytes', '2MiB', '-q',
+      '--port',
+      '0',
+      '--host',
+      '::1',
+      '--ipv6-only',
+      '--backlog',
+      '64',
+      '--nagle',
+      '--keep-alive',
+      '--keep-alive-delay',
+      '10s',
+      '--max-line-length',
+      '1KiB',
+      '--invalid-utf8',
+      'replace',
+      '--line-timeout',
+      '2s',
+      '--idle-timeout',
+      '0',
+      '--max-pending-reply-bytes',
+      '2MiB',
+      '-q',
     ]);
     expect(parsed).toEqual({
       kind: 'run',
       quiet: true,
       options: {
-        port: 0, host: '::1', ipv6Only: true, backlog: 64, noDelay: false, keepAlive: true,
-        keepAliveInitialDelay: 10_000, maxLineLength: 1024, invalidUtf8: 'replace',
-        lineTimeout: 2000, idleTimeout: 0, maxPendingReplyBytes: 2 * 1024 * 1024,
+        port: 0,
+        host: '::1',
+        ipv6Only: true,
+        backlog: 64,
+        noDelay: false,
+        keepAlive: true,
+        keepAliveInitialDelay: 10_000,
+        maxLineLength: 1024,
+        invalidUtf8: 'replace',
+        lineTimeout: 2000,
+        idleTimeout: 0,
+        maxPendingReplyBytes: 2 * 1024 * 1024,
       },
     });
   });
 
-  it('reads a server\'s own flags by the same table, into its own options', () => {
+  it("reads a server's own flags by the same table, into its own options", () => {
     const parsed = parseServerArgs(['--max-waiting', '5', '--handler', './upper.mjs'], {
       maxWaiting: { kind: 'count', flag: 'max-waiting', help: 'x' },
     });
@@ -37,20 +65,32 @@ describe('parseServerArgs', () => {
   });
 
   // Every kind's parse errors are tested with the table parser in @comm/protocol/options.
-  it.each([[['--bogus']], [['--port', 'abc']], [['--invalid-utf8', 'ignore']], [['positional']]])('rejects %o with COMM_INVALID_OPTION', (argv) => {
-    expect(() => parseServerArgs(argv)).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
-  });
+  it.each([[['--bogus']], [['--port', 'abc']], [['--invalid-utf8', 'ignore']], [['positional']]])(
+    'rejects %o with COMM_INVALID_OPTION',
+    (argv) => {
+      expect(() => parseServerArgs(argv)).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
+    },
+  );
 });
 
 describe('serverUsage', () => {
-  it('lists the shared flags and the server\'s own', () => {
+  it("lists the shared flags and the server's own", () => {
     const usage = serverUsage({
       name: 'comm-x',
       summary: 'a test server',
       options: { threads: { kind: 'count', flag: 'threads', help: 'worker threads' } },
     });
     expect(usage).toContain('Usage: comm-x [options]');
-    for (const flag of ['--port', '--host', '--max-line-length', '--line-timeout', '--idle-timeout', '--help', '--version', '--threads <n>']) {
+    for (const flag of [
+      '--port',
+      '--host',
+      '--max-line-length',
+      '--line-timeout',
+      '--idle-timeout',
+      '--help',
+      '--version',
+      '--threads <n>',
+    ]) {
       expect(usage).toContain(flag);
     }
   });

@@ -32,7 +32,10 @@ export type BatchAnswerer<State = Record<string, unknown>> = (
 ) => readonly string[] | PromiseLike<readonly string[]>;
 
 /** Told about each handler or setup failure (the client only sees `ERR COMM_HANDLER_FAILED ...`). */
-export type HandlerErrorHook<State = Record<string, unknown>> = (error: HandlerFailedError, context: ConnectionContext<State>) => void;
+export type HandlerErrorHook<State = Record<string, unknown>> = (
+  error: HandlerFailedError,
+  context: ConnectionContext<State>,
+) => void;
 
 /** Why a conversation ended; `Conversation.closeReason` after the socket closed. */
 export type CloseReason =

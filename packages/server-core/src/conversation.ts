@@ -39,7 +39,6 @@ type TaggedSocket = Socket & { [kConversation]: Conversation<never> };
 
 let lastConnectionId = 0;
 
-
 /**
  * The conversation over one connection (R2-R15): reads lines, answers each in order, enforces
  * the limits, and closes cleanly. Create one with {@link serveConnection}. It is also the
@@ -230,9 +229,7 @@ export class Conversation<State = Record<string, unknown>> implements Answering<
     } else {
       this.midLine = true;
       // A new line started here unless this chunk only continued the one in progress.
-      const lineEnded =
-        items.length > 1 ||
-        (items.length === 1 && (typeof items[0] === 'string' || chunk.indexOf(LF) !== -1));
+      const lineEnded = items.length > 1 || (items.length === 1 && (typeof items[0] === 'string' || chunk.indexOf(LF) !== -1));
       if (!wasMidLine || lineEnded) this.lineStartedAt = LINE_STARTED;
     }
     if (items.length > 0) this.answer(items, false);
@@ -468,7 +465,6 @@ export class Conversation<State = Record<string, unknown>> implements Answering<
     (this as TaggedSocket)[kConversation].closed$();
   }
 }
-
 
 /** Who a served connection is, when the server knows it already. */
 export interface ConnectionIdentity {

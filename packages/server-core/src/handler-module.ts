@@ -77,7 +77,10 @@ export async function loadHandlerModule<State = Record<string, unknown>>(url: st
   const handler = pick(namespace, 'handler') ?? pick(fallback, 'handler');
   const setup = pick(namespace, 'setup') ?? pick(fallback, 'setup');
   if (typeof handler !== 'function') {
-    throw new HandlerLoadError(url, `it must export a function named handler, got ${handler === undefined ? 'none' : typeof handler}`);
+    throw new HandlerLoadError(
+      url,
+      `it must export a function named handler, got ${handler === undefined ? 'none' : typeof handler}`,
+    );
   }
   if (setup !== undefined && typeof setup !== 'function') {
     throw new HandlerLoadError(url, `its setup export must be a function, got ${typeof setup}`);

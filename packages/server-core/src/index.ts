@@ -25,7 +25,14 @@ export {
   type ConversationLimits,
   type ListenValues,
 } from './options.js';
-export { resolveServerOptions, listenDualStack, prepareSocket, type ServerOptions, type ServerConfig, type ListenConfig } from './listen.js';
+export {
+  resolveServerOptions,
+  listenDualStack,
+  prepareSocket,
+  type ServerOptions,
+  type ServerConfig,
+  type ListenConfig,
+} from './listen.js';
 export { handlerModuleUrl, loadHandlerModule, type HandlerModule } from './handler-module.js';
 export { ConnectionTally, NO_COUNTS, type ConnectionCounts } from './tally.js';
 export { disconnectInfo, type ServerEvents, type ConnectedInfo, type DisconnectInfo, type ServerStatsBase } from './surface.js';

@@ -33,7 +33,7 @@ describe('resolveServerOptions', () => {
     expect(conversation.maxLineLength).toBe(65_536);
   });
 
-  it('gives the server\'s hooks precedence over the user\'s', () => {
+  it("gives the server's hooks precedence over the user's", () => {
     const mine = (): void => {};
     const { conversation } = resolveServerOptions({ onClose: () => {} }, { onClose: mine });
     expect(conversation.onClose).toBe(mine);

@@ -21,7 +21,16 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Where and how a server listens, and what it sets on each accepted socket. */
 export const LISTEN_OPTIONS = {
   /** The TCP port; `0` picks a free one. Default 2000 (R1). */
-  port: { kind: 'count', flag: 'port', short: 'p', valueName: '<port>', min: 0, max: 65535, default: DEFAULT_PORT, help: 'TCP port, 0 for any free one' },
+  port: {
+    kind: 'count',
+    flag: 'port',
+    short: 'p',
+    valueName: '<port>',
+    min: 0,
+    max: 65535,
+    default: DEFAULT_PORT,
+    help: 'TCP port, 0 for any free one',
+  },
   /** The address to listen on. Default `'::'`, dual-stack; `'0.0.0.0'` where the host has no IPv6. */
   host: {
     kind: 'text',
@@ -34,9 +43,21 @@ export const LISTEN_OPTIONS = {
   /** Listen on IPv6 only (no IPv4-mapped clients) when `host` is an IPv6 address. Default `false`. */
   ipv6Only: { kind: 'switch', flag: 'ipv6-only', default: false, help: 'with an IPv6 host, refuse IPv4 clients' },
   /** The kernel's queue of connections not yet accepted. Default: Node's (511). */
-  backlog: { kind: 'count', flag: 'backlog', min: 1, max: INT32_MAX, help: "connections the kernel queues before accept (default Node's, 511)" },
+  backlog: {
+    kind: 'count',
+    flag: 'backlog',
+    min: 1,
+    max: INT32_MAX,
+    help: "connections the kernel queues before accept (default Node's, 511)",
+  },
   /** Disable Nagle's algorithm so each reply batch leaves at once. Default `true`. */
-  noDelay: { kind: 'switch', flag: 'nagle', negated: true, default: true, help: "keep Nagle's algorithm on (by default replies leave at once)" },
+  noDelay: {
+    kind: 'switch',
+    flag: 'nagle',
+    negated: true,
+    default: true,
+    help: "keep Nagle's algorithm on (by default replies leave at once)",
+  },
   /** TCP keep-alive probes on idle connections. Default `false`. */
   keepAlive: { kind: 'switch', flag: 'keep-alive', default: false, help: 'send TCP keep-alive probes on idle connections' },
   /** Milliseconds of idleness before the first keep-alive probe; `0` leaves the system default. */
@@ -52,7 +73,13 @@ export const LISTEN_OPTIONS = {
 /** The limits of every conversation (R7, R8, R13-R15): plain values, so they cross to worker threads as they are. */
 export const CONVERSATION_OPTIONS = {
   /** R7: the most bytes in a line, its ending not counted. Default 65,536. */
-  maxLineLength: { kind: 'bytes', flag: 'max-line-length', min: 1, default: DEFAULT_MAX_LINE_LENGTH, help: 'longest line, e.g. 65536 or 64KiB' },
+  maxLineLength: {
+    kind: 'bytes',
+    flag: 'max-line-length',
+    min: 1,
+    default: DEFAULT_MAX_LINE_LENGTH,
+    help: 'longest line, e.g. 65536 or 64KiB',
+  },
   /** R8: `'error'` (default) answers a line with invalid UTF-8 with an error; `'replace'` uses U+FFFD. */
   invalidUtf8: {
     kind: 'choice',
@@ -62,9 +89,19 @@ export const CONVERSATION_OPTIONS = {
     help: 'answer invalid UTF-8 with an error, or replace it with U+FFFD',
   },
   /** R13: milliseconds from a line's first byte to its LF; `0` turns the deadline off. Default 30,000. */
-  lineTimeout: { kind: 'duration', flag: 'line-timeout', default: DEFAULT_LINE_TIMEOUT, help: 'time for a line to arrive whole, 0 = off' },
+  lineTimeout: {
+    kind: 'duration',
+    flag: 'line-timeout',
+    default: DEFAULT_LINE_TIMEOUT,
+    help: 'time for a line to arrive whole, 0 = off',
+  },
   /** R14: milliseconds without a byte in or a reply byte out before a quiet close; `0` turns it off. Default 300,000. */
-  idleTimeout: { kind: 'duration', flag: 'idle-timeout', default: DEFAULT_IDLE_TIMEOUT, help: 'close a silent connection after this, 0 = off' },
+  idleTimeout: {
+    kind: 'duration',
+    flag: 'idle-timeout',
+    default: DEFAULT_IDLE_TIMEOUT,
+    help: 'close a silent connection after this, 0 = off',
+  },
   /** R15: unsent reply bytes past which the client is not read from until they drain. Default 1 MiB. */
   maxPendingReplyBytes: {
     kind: 'bytes',

@@ -19,9 +19,7 @@ export interface ConnectionInfo extends PeerAddress {
 /** `::ffff:1.2.3.4` → `1.2.3.4`; anything else unchanged. */
 export function normalizeAddress(address: string | undefined): string {
   if (address === undefined) return '';
-  return address.length > 7 && address.startsWith('::ffff:') && address.includes('.', 7)
-    ? address.slice(7)
-    : address;
+  return address.length > 7 && address.startsWith('::ffff:') && address.includes('.', 7) ? address.slice(7) : address;
 }
 
 /**

@@ -163,7 +163,16 @@ describe('conversation: the echo fast path', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const alphabet = [Buffer.from('a'), Buffer.from('é'), Buffer.from('\n'), Buffer.from('\r'), Buffer.from('BYE'), Buffer.from([0xff]), Buffer.from('\uFEFF'), Buffer.from('xxxxxxxxxx')];
+    const alphabet = [
+      Buffer.from('a'),
+      Buffer.from('é'),
+      Buffer.from('\n'),
+      Buffer.from('\r'),
+      Buffer.from('BYE'),
+      Buffer.from([0xff]),
+      Buffer.from('\uFEFF'),
+      Buffer.from('xxxxxxxxxx'),
+    ];
     for (let round = 0; round < 12; round++) {
       const parts: Buffer[] = [];
       for (let i = 0; i < 200; i++) parts.push(alphabet[random(alphabet.length)] as Buffer);
@@ -195,10 +204,12 @@ describe('conversation: the echo fast path', () => {
 describe('conversation: BYE and the end of input', () => {
   it('R10: BYE answers the lines before it, answers BYE, closes, and drops what follows', async () => {
     const seen: string[] = [];
-    const { port, served } = await startServer({ handler: (line) => {
+    const { port, served } = await startServer({
+      handler: (line) => {
         seen.push(line);
         return line.toUpperCase();
-      } });
+      },
+    });
     const client = await connectClient(port);
     await client.write('one\ntwo\nBYE\nthree\n');
     await client.closed;

@@ -19,7 +19,9 @@ process.exitCode = await runServerCli({
     const server = createServer({ ...options, ...module });
     if (verbose) {
       const print = (text: string): void => io.stdout(`${text}\n`);
-      server.on('waiting', (info) => print(`Waiting: ${formatEndpoint(info.remoteAddress, info.remotePort)} (position ${info.position})`));
+      server.on('waiting', (info) =>
+        print(`Waiting: ${formatEndpoint(info.remoteAddress, info.remotePort)} (position ${info.position})`),
+      );
       server.on('busy', (info) => print(`Busy: turned away ${formatEndpoint(info.remoteAddress, info.remotePort)}`));
       server.on('disconnect', (info) =>
         print(`Disconnected ${formatEndpoint(info.remoteAddress, info.remotePort)}: ${info.linesIn} lines (${info.reason})`),

@@ -9,5 +9,10 @@ export const SEQUENTIAL_OPTIONS = {
     help: 'clients that may wait; one more gets ERR COMM_SERVER_BUSY',
   },
   /** The command prints each client that waits, is turned away, or leaves. */
-  verbose: { kind: 'switch', flag: 'verbose', default: false, help: 'also print each client that waits, is turned away, or leaves' },
+  verbose: {
+    kind: 'switch',
+    flag: 'verbose',
+    default: false,
+    help: 'also print each client that waits, is turned away, or leaves',
+  },
 } as const;

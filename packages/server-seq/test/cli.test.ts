@@ -16,7 +16,15 @@ describe('comm-server-seq', () => {
     const cli = runCli(['--help']);
     expect(await cli.ended()).toEqual({ code: 0, signal: null });
     expect(cli.stdout()).toContain('Usage: comm-server-seq [options]');
-    for (const flag of ['--port', '--host', '--max-line-length', '--line-timeout', '--idle-timeout', '--max-waiting', '--version']) {
+    for (const flag of [
+      '--port',
+      '--host',
+      '--max-line-length',
+      '--line-timeout',
+      '--idle-timeout',
+      '--max-waiting',
+      '--version',
+    ]) {
       expect(cli.stdout()).toContain(flag);
     }
   });
@@ -86,7 +94,8 @@ describe('comm-server-seq', () => {
       while (!serverEnded && !client.socket.destroyed && sent < 2_000_000 && Date.now() - started < 30_000) {
         let batch = '';
         for (let i = 0; i < 500; i++) batch += `line ${sent++}\n`;
-        if (!client.socket.write(batch)) await new Promise((resolve) => client.socket.once('drain', resolve).once('close', resolve));
+        if (!client.socket.write(batch))
+          await new Promise((resolve) => client.socket.once('drain', resolve).once('close', resolve));
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();

@@ -63,7 +63,7 @@ describe('interop with the tools of the chapter', () => {
     expect(await run('socat', ['-t', '30', '-', `TCP6:[::1]:${port}`], 'one\nBYE\nnever\n')).toBe('one\nBYE\n');
   });
 
-  it.each([['127.0.0.1'], ['::1']])('a Python client like the chapter\'s (%s, explicit UTF-8)', async (host) => {
+  it.each([['127.0.0.1'], ['::1']])("a Python client like the chapter's (%s, explicit UTF-8)", async (host) => {
     const port = await start();
     const out = await run('python3', ['-c', PYTHON_CLIENT, host, String(port)], 'héllo\n€uro ✓\n\nBYE\n');
     expect(out).toBe("Received 'héllo'\nReceived '€uro ✓'\nReceived ''\nReceived 'BYE'\n");

@@ -19,7 +19,13 @@ async function startWarm(args: string[]): Promise<{ cli: ChildRun; port: number;
 }
 
 /** Writes `chunk` until `total` bytes, `seconds` or a write blocked for `stallMs`; resolves with the bytes the socket took. */
-async function sendUntilStalled(client: TestClient, chunk: Buffer, total: number, seconds: number, stallMs: number): Promise<number> {
+async function sendUntilStalled(
+  client: TestClient,
+  chunk: Buffer,
+  total: number,
+  seconds: number,
+  stallMs: number,
+): Promise<number> {
   const started = Date.now();
   let sent = 0;
   while (sent < total && Date.now() - started < seconds * 1000) {

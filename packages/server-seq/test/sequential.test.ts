@@ -47,10 +47,12 @@ describe('one client at a time (R16)', () => {
 
   it('R16: waiting clients are served in the order they arrived', async () => {
     const order: number[] = [];
-    const { server, port } = await start({ handler: (line) => {
+    const { server, port } = await start({
+      handler: (line) => {
         order.push(Number(line));
         return line;
-      } });
+      },
+    });
     const holder = await connectClient(port);
     await holder.write('0\n');
     await holder.waitForLines(1);
@@ -216,7 +218,15 @@ describe('events', () => {
     expect(waits).toEqual([
       { connectionId: 2, remoteAddress: '127.0.0.1', remotePort: secondPort, remoteFamily: 'IPv4', position: 1 },
     ]);
-    expect(disconnects.map(({ connectionId, reason, linesIn, bytesIn, bytesOut }) => ({ connectionId, reason, linesIn, bytesIn, bytesOut }))).toEqual([
+    expect(
+      disconnects.map(({ connectionId, reason, linesIn, bytesIn, bytesOut }) => ({
+        connectionId,
+        reason,
+        linesIn,
+        bytesIn,
+        bytesOut,
+      })),
+    ).toEqual([
       { connectionId: 1, reason: 'bye', linesIn: 2, bytesIn: 6, bytesOut: 6 },
       { connectionId: 2, reason: 'end', linesIn: 1, bytesIn: 6, bytesOut: 6 },
     ]);

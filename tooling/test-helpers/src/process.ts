@@ -103,19 +103,19 @@ export class ChildRun {
   }
 
   /** Resolves with the match once `pattern` matches the output of `stream` so far. */
-  waitFor(pattern: RegExp, { stream = 'stdout', limitMs }: { stream?: Stream; limitMs?: number } = {}): Promise<RegExpMatchArray> {
+  waitFor(
+    pattern: RegExp,
+    { stream = 'stdout', limitMs }: { stream?: Stream; limitMs?: number } = {},
+  ): Promise<RegExpMatchArray> {
     return this.until(() => this.output[stream].match(pattern) ?? undefined, `${pattern} on ${stream}`, limitMs);
   }
 
   /** Resolves once stdout has `count` lines matching `pattern`, with those lines. */
   printed(pattern: RegExp, count = 1): Promise<string[]> {
-    return this.until(
-      () => {
-        const lines = this.output.stdout.split('\n').filter((line) => pattern.test(line));
-        return lines.length >= count ? lines : undefined;
-      },
-      `${count} lines matching ${pattern} on stdout`,
-    );
+    return this.until(() => {
+      const lines = this.output.stdout.split('\n').filter((line) => pattern.test(line));
+      return lines.length >= count ? lines : undefined;
+    }, `${count} lines matching ${pattern} on stdout`);
   }
 
   /** For the servers' CLIs: resolves with the port once the server says on stderr that it listens. */
@@ -145,7 +145,9 @@ export class ChildRun {
     return new Promise((resolve, reject) => {
       const fail = (why: string): void => {
         finish();
-        reject(new Error(`${this.command}: ${why} before ${what}; stdout:\n${this.output.stdout}\nstderr:\n${this.output.stderr}`));
+        reject(
+          new Error(`${this.command}: ${why} before ${what}; stdout:\n${this.output.stdout}\nstderr:\n${this.output.stderr}`),
+        );
       };
       const check = (): void => {
         const found = find();
@@ -212,7 +214,12 @@ export interface NodeCli {
    * Runs the CLI with `input` on its stdin (a pipe; `null`: left open) to completion, killed
    * after `limitMs`; `command` runs it through another command (e.g. strace) instead.
    */
-  runToEnd(args: readonly string[], input?: string | Buffer | null, limitMs?: number, command?: readonly string[]): Promise<RunResult>;
+  runToEnd(
+    args: readonly string[],
+    input?: string | Buffer | null,
+    limitMs?: number,
+    command?: readonly string[],
+  ): Promise<RunResult>;
 }
 
 /**

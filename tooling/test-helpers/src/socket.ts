@@ -115,7 +115,11 @@ export async function settle(turns = 5): Promise<void> {
  * A handler that echoes every line but `slow`, which it holds until `release()`; `started`
  * resolves once it holds one. For tests of what happens while a handler works.
  */
-export function gatedHandler(): { handler: (line: string) => string | Promise<string>; started: Promise<void>; release: () => void } {
+export function gatedHandler(): {
+  handler: (line: string) => string | Promise<string>;
+  started: Promise<void>;
+  release: () => void;
+} {
   let release: () => void = () => {};
   let markStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (markStarted = resolve));
