@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { LineDecoder } from '@comm/protocol';
+import { median } from './histogram.js';
 import { evaluateTargets, formatTable } from './report.js';
 import type { BenchOptions, BenchReport, BenchRow, BenchTarget } from './types.js';
 
@@ -169,12 +170,6 @@ async function verify(input: Input): Promise<void> {
     }
   }
   if (bareDecode(input.chunks) !== input.bareUnits) throw new Error('bare decode gave a different text');
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** MB/s of each subject, round after round, with the subjects in turns. */

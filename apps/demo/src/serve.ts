@@ -1,7 +1,10 @@
 import type { Writable } from 'node:stream';
 import { formatEndpoint } from '@comm/protocol';
+import { shutDownOnSignals } from '@comm/server-core/cli';
 import type { Command } from './args.js';
 import { startSequential, startThreaded, type Announcement } from './servers.js';
+
+const processSignals = { onSignal: (signal: NodeJS.Signals, listener: () => void) => process.on(signal, listener) };
 
 /** What `serve` prints for each thing the server tells. */
 function formatAnnouncement(announcement: Announcement): string {
@@ -25,18 +28,12 @@ export async function serve(command: Extract<Command, { kind: 'serve' }>, out: W
   server.onAnnouncement((announcement) => print(formatAnnouncement(announcement)));
   print(server.description);
   print(`Try: nc localhost ${server.address.port}   (Ctrl-C stops the server)`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const { done } = shutDownOnSignals(server, processSignals, {
+    graceful: (signal) => print(`${signal}: closing; every line received is answered first (a second signal stops at once)`),
+    forced: () => print('closing at once'),
+    failed: (error) => print(`close failed: ${error.message}`),
   });
-  print(`${signal}: closing; every line received is answered first (a second signal stops at once)`);
-  const force = (): void => {
-    print('closing at once');
-    server.destroy();
-  };
-  process.once('SIGINT', force);
-  process.once('SIGTERM', force);
-  await server.close();
+  const code = await done;
   print('closed');
-  return 0;
+  return code;
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CommError } from '@comm/protocol';
+import { packageVersion } from '@comm/protocol/options';
 import { USAGE, UsageError, parseCommandLine } from './args.js';
 import { connect } from './client.js';
 import { runFilter } from './filter.js';
@@ -22,10 +22,7 @@ export interface CommandIo {
   stderr: Writable;
 }
 
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
+const version = (): string => packageVersion(new URL('../package.json', import.meta.url));
 
 /**
  * Runs `comm [options] HOST [PORT]` and resolves with its exit status: 0 success, 1 a

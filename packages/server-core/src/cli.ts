@@ -134,42 +134,77 @@ export async function runServerCli<Own extends OptionTable = Record<never, never
 
   if (!parsed.quiet) server.on('connection', (info) => io.stdout(`${connectedBy(info)}\n`));
   // Signals are handled from before the listening line, which is what tells the world we are up.
-  let signals = 0;
-  let stopped: (code: number) => void = () => {};
-  const stop = new Promise<number>((resolve) => (stopped = resolve));
-  const onSignal = (): void => {
-    signals += 1;
-    if (signals === 1) {
-      io.stderr(`${spec.name}: shutting down, answering what was received (signal again to force)\n`);
-      server.close().then(
-        () => stopped(0),
-        (error: unknown) => {
-          io.stderr(`${spec.name}: ${(error as Error).message}\n`);
-          stopped(1);
-        },
-      );
-    } else if (signals === 2) {
-      io.stderr(`${spec.name}: forced shutdown\n`);
-      server.destroy();
-      stopped(1);
-    }
-  };
-  io.onSignal('SIGINT', onSignal);
-  io.onSignal('SIGTERM', onSignal);
+  const shutdown = shutDownOnSignals(server, io, {
+    graceful: () => io.stderr(`${spec.name}: shutting down, answering what was received (signal again to force)\n`),
+    forced: () => io.stderr(`${spec.name}: forced shutdown\n`),
+    failed: (error) => io.stderr(`${spec.name}: ${error.message}\n`),
+  });
+  const stop = shutdown.done;
 
   let address: AddressInfo;
   try {
     address = await server.listen();
   } catch (error) {
-    if (signals > 0) return stop;
+    if (shutdown.signalled()) return stop;
     io.stderr(`${spec.name}: cannot listen: ${(error as Error).message}\n`);
     return 1;
   }
-  if (signals > 0) {
+  if (shutdown.signalled()) {
     // A signal came while listen() was under way: the close before it found nothing to close.
     server.destroy();
     return stop;
   }
   io.stderr(`${spec.name}: listening on ${formatEndpoint(address.address, address.port)}\n`);
   return stop;
+}
+
+/** What {@link shutDownOnSignals} says at each step. */
+export interface ShutdownNotes {
+  /** The first signal: the graceful close (R17) begins. */
+  graceful(signal: 'SIGINT' | 'SIGTERM'): void;
+  /** The second signal: everything is destroyed. */
+  forced(): void;
+  /** The graceful close failed. */
+  failed(error: Error): void;
+}
+
+/**
+ * The two-signal shutdown of every comm command: on the first SIGINT or SIGTERM a graceful
+ * `close()`, on the second a `destroy()`. `done` resolves with the exit code: 0 after the
+ * graceful close, 1 when it failed or was forced.
+ *
+ * @example
+ * ```ts
+ * const { done } = shutDownOnSignals(server, io, { graceful: () => log('closing'), forced: () => log('now'), failed: log });
+ * process.exitCode = await done;
+ * ```
+ */
+export function shutDownOnSignals(
+  server: Pick<CliServer, 'close' | 'destroy'>,
+  io: Pick<CliIo, 'onSignal'>,
+  notes: ShutdownNotes,
+): { done: Promise<number>; signalled: () => boolean } {
+  let signals = 0;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    signals += 1;
+    if (signals === 1) {
+      notes.graceful(signal);
+      server.close().then(
+        () => finish(0),
+        (error: unknown) => {
+          notes.failed(error as Error);
+          finish(1);
+        },
+      );
+    } else if (signals === 2) {
+      notes.forced();
+      server.destroy();
+      finish(1);
+    }
+  };
+  io.onSignal('SIGINT', () => onSignal('SIGINT'));
+  io.onSignal('SIGTERM', () => onSignal('SIGTERM'));
+  return { done, signalled: () => signals > 0 };
 }
