@@ -254,8 +254,8 @@ export class LineDecoder {
   }
 
   /**
-   * Lines of a two-byte string, by an `indexOf` loop: there V8's `split` is far slower
-   * (measured on 64 B / 1 KiB lines: 1.3 / 1.7 GB/s against 1.5 / 2.9 GB/s on Node 20).
+   * Lines of a two-byte string, by an `indexOf` loop: there V8's `split` is far slower (the
+   * codec group of `pnpm bench` measures both paths).
    */
   private sliceLines(text: string, mayBeTooLong: boolean): DecodedItem[] {
     const lines: DecodedItem[] = [];
