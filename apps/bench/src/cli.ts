@@ -1,19 +1,19 @@
 /**
- * `pnpm bench`: every benchmark of issues 2-6 in one run, each beside its baselines, as one table
- * with the issues' targets, plus results/latest.json and results/throughput.svg.
+ * `pnpm bench`: every benchmark in one run, each beside its baselines, as one table with its
+ * targets, plus results/latest.json and results/throughput.svg.
  * `pnpm bench --quick` (or COMM_BENCH_QUICK=1) runs each one briefly for CI: it checks that every
  * benchmark works and every echoed line is right, not how fast anything is.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { calibrateBurn } from './burn.js';
 import { barChart, type ChartGroup } from './chart.js';
 import { childNofile, CHILD_NOFILE, killAllChildren, startGenerator, startServer, type ServerCommand } from './children.js';
 import type { LoadResult } from './generator.js';
 import { median } from './histogram.js';
+import { errorText, runMemoryScenario } from './memory.js';
 import { describeMachine, idleShare, machineLine, type MachineInfo } from './machine.js';
 import {
   evaluateTargets,
@@ -24,14 +24,7 @@ import {
   type ResultRow,
   type TargetResult,
 } from './report.js';
-import {
-  builtFile,
-  serverScenarios,
-  SUBJECT_COLOURS,
-  type LoadScenario,
-  type MemoryScenario,
-  type ServerChoice,
-} from './scenarios.js';
+import { builtFile, serverScenarios, SUBJECT_COLOURS, type LoadScenario, type ServerChoice } from './scenarios.js';
 import type { BenchOptions, BenchReport, BenchTarget } from './types.js';
 
 const { values } = parseArgs({
@@ -98,10 +91,6 @@ const generatorScript = builtFile('./generator.js');
 
 function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
-}
-
-function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
 }
 
 /** Node 26 for the threaded server's targets: named, or through npx (cached after the first time). */
@@ -227,75 +216,6 @@ async function runLoadScenario(scenario: LoadScenario): Promise<ResultRow[]> {
   });
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function runMemoryScenario(scenario: MemoryScenario): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  for (const choice of scenario.servers) {
-    const base = { group: scenario.group, subject: choice.subject };
-    if (!('command' in choice)) {
-      rows.push({ ...base, status: 'skipped', reason: choice.skipped });
-      continue;
-    }
-    progress(`${scenario.group} | ${choice.subject}`);
-    let server: Awaited<ReturnType<typeof startServer>> | undefined;
-    try {
-      server = await startServer(choice.command);
-      await sleep(quick ? 200 : 1000);
-      const rssBefore = server.rss();
-      const filesBefore = server.openFiles();
-      // A waiting client cannot echo: only the first, the one being served, proves the server works.
-      const count = scenario.connections + (choice.echo === 'first' ? 1 : 0);
-      const generator = startGenerator(generatorScript, [
-        '--port',
-        String(server.port),
-        '--hold',
-        String(count),
-        '--echo-first',
-        String(choice.echo === 'first' ? 1 : count),
-        '--deadline',
-        '180000',
-      ]);
-      try {
-        const held = await generator.nextEvent();
-        if (held.event !== 'held') throw new Error(held.message ?? `generator said ${held.event}`);
-        const accepted = server;
-        await waitUntil(() => accepted.openFiles() >= filesBefore + count, 60_000, `${count} connections accepted`);
-        await sleep(quick ? 300 : 2000);
-        const rssAfter = server.rss();
-        generator.tell('release');
-        await generator.finished();
-        const perConnection = (rssAfter - rssBefore) / count / 1024;
-        rows.push({
-          ...base,
-          status: 'ok',
-          value: perConnection,
-          unit: 'KiB',
-          details: {
-            'rss before': `${(rssBefore / 2 ** 20).toFixed(1)} MiB`,
-            after: `${(rssAfter / 2 ** 20).toFixed(1)} MiB`,
-            connections: String(count),
-          },
-          data: { rssBefore, rssAfter, connections: count },
-        });
-      } finally {
-        generator.kill();
-      }
-    } catch (error) {
-      rows.push({ ...base, status: 'failed', reason: errorText(error) });
-    } finally {
-      await server?.stop();
-    }
-  }
-  return rows;
-}
-
 /** Runs the codec or client benchmark module from dist/. */
 async function runPackageModule(
   file: string,
@@ -381,7 +301,11 @@ async function main(): Promise<number> {
   }).filter((scenario) => wantedGroup(scenario.group));
 
   for (const scenario of scenarios) {
-    rows.push(...(scenario.kind === 'load' ? await runLoadScenario(scenario) : await runMemoryScenario(scenario)));
+    rows.push(
+      ...(scenario.kind === 'load'
+        ? await runLoadScenario(scenario)
+        : await runMemoryScenario(scenario, { quick, generatorScript, progress })),
+    );
     targets.push(...scenario.targets);
   }
 

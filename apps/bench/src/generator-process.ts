@@ -10,7 +10,8 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { holdConnections, runLoad } from './generator.js';
+import { runLoad } from './generator.js';
+import { holdConnections } from './hold.js';
 
 const { values } = parseArgs({
   options: {

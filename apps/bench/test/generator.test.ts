@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGenerator, startServer, type ServerProcess } from '../src/children.js';
-import { holdConnections, LoadError, runLoad } from '../src/generator.js';
+import { LoadError, runLoad } from '../src/generator.js';
+import { holdConnections } from '../src/hold.js';
 
 const brokenEcho = fileURLToPath(new URL('./fixtures/broken-echo.mjs', import.meta.url));
 const generatorScript = fileURLToPath(new URL('../dist/generator.js', import.meta.url));
