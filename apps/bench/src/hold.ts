@@ -1,6 +1,6 @@
 // Connections opened and held (for the memory group), each after one verified echo.
 import { Buffer } from 'node:buffer';
-import net from 'node:net';
+import type net from 'node:net';
 import { LineSource } from './lines.js';
 import { LoadError, openConnections, closeAll } from './generator.js';
 
