@@ -5,15 +5,21 @@ import type { AddressInfo } from 'node:net';
 import { formatEndpoint } from '@comm/protocol';
 import { formatOptionsHelp, parseCommandLine, type OptionTable, type OptionValues } from '@comm/protocol/options';
 import type { ServerOptions } from './listen.js';
+import { ADMISSION_OPTIONS } from './admission/index.js';
 import { COMMAND_OPTIONS, CONVERSATION_OPTIONS, LISTEN_OPTIONS } from './options.js';
 import { connectedBy, type ConnectionInfo } from './peer.js';
 
 /** Every flag both server commands take. */
-export const SERVER_COMMAND_OPTIONS = { ...LISTEN_OPTIONS, ...CONVERSATION_OPTIONS, ...COMMAND_OPTIONS } as const;
+export const SERVER_COMMAND_OPTIONS = {
+  ...LISTEN_OPTIONS,
+  ...ADMISSION_OPTIONS,
+  ...CONVERSATION_OPTIONS,
+  ...COMMAND_OPTIONS,
+} as const;
 
 /** A command's whole table, in the order `--help` shows it: where, the limits, the server's own, then the command's. */
 function commandTable(own: OptionTable | undefined): OptionTable {
-  return { ...LISTEN_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
+  return { ...LISTEN_OPTIONS, ...ADMISSION_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
 }
 
 /** What a server CLI needs from its server: both comm servers fit. */

@@ -1,11 +1,15 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { resolveOptions } from '@comm/protocol/options';
 import { conversationConfig, type ConversationConfig, type ConversationOptions } from './config.js';
+import { createAdmissionControl, type AdmissionControl, type AdmissionOptions } from './admission/index.js';
 import { AddressInUseError } from './errors.js';
 import { LISTEN_OPTIONS, type ListenValues } from './options.js';
 
 /** Where and how a comm server listens, and how it treats each socket: see {@link LISTEN_OPTIONS}. */
-export interface ServerOptions<State = Record<string, unknown>> extends ConversationOptions<State>, Partial<ListenValues> {}
+export interface ServerOptions<State = Record<string, unknown>>
+  extends ConversationOptions<State>,
+    Partial<ListenValues>,
+    AdmissionOptions {}
 
 /** The validated listen and socket part of {@link ServerOptions}. */
 export interface ListenConfig extends Readonly<ListenValues> {
@@ -17,6 +21,8 @@ export interface ListenConfig extends Readonly<ListenValues> {
 export interface ServerConfig<State = Record<string, unknown>> {
   readonly listen: ListenConfig;
   readonly conversation: ConversationConfig<State>;
+  /** Who may connect and how many at once; asked at every accept, told at every close. */
+  readonly admission: AdmissionControl;
 }
 
 /**
@@ -35,7 +41,7 @@ export function resolveServerOptions<State = Record<string, unknown>>(
 ): ServerConfig<State> {
   const listen: ListenConfig = { ...resolveOptions(LISTEN_OPTIONS, options), hostIsDefault: options.host === undefined };
   const conversation = conversationConfig<State>({ ...options, ...hooks });
-  return { listen: Object.freeze(listen), conversation };
+  return { listen: Object.freeze(listen), conversation, admission: createAdmissionControl(options) };
 }
 
 /** Applies the per-socket options (no-delay, keep-alive) to an accepted socket. */

@@ -3,6 +3,7 @@
 // sequential server `waiting`/`busy`, the threaded server its thread events), never different
 // arguments for a shared one.
 import type { AddressInfo } from 'node:net';
+import type { RefusalCounts, RefusalReason } from './admission/index.js';
 import type { CloseReason } from './context.js';
 import type { Conversation } from './conversation.js';
 import type { HandlerFailedError } from './errors.js';
@@ -34,6 +35,11 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
   connection: [info: ConnectedInfo<Info>];
   /** A served client's connection has closed. */
   disconnect: [info: DisconnectInfo<Info>];
+  /**
+   * A client was turned away by the admission rules: `denied`/`not-allowed` (closed at once,
+   * without a line), `max-connections`/`max-connections-per-address` (`ERR COMM_SERVER_BUSY ...`, then closed).
+   */
+  refused: [info: Info, reason: RefusalReason];
   /** A handler threw, rejected or gave no line (or `setup` failed); the client got `ERR COMM_HANDLER_FAILED ...`. */
   handlerError: [error: HandlerFailedError, connection: Info];
   /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */
@@ -43,7 +49,10 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
 }
 
 /** What `stats()` gives on every comm server (the threaded server adds its threads). */
-export type ServerStatsBase = ConnectionCounts;
+export interface ServerStatsBase extends ConnectionCounts {
+  /** Clients turned away by the admission rules, by reason. */
+  readonly refused: RefusalCounts;
+}
 
 /**
  * The `disconnect` record of a conversation that has closed.

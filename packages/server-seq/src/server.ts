@@ -4,6 +4,7 @@ import { errorReply } from '@comm/protocol';
 import { checkOption } from '@comm/protocol/options';
 import {
   ConnectionTally,
+  admitSocket,
   ServerBusyError,
   ServerClosedError,
   connectedBy,
@@ -16,7 +17,7 @@ import {
   resolveServerOptions,
   serveConnection,
   type ConnectionContext,
-  type ConnectionCounts,
+  type ServerStatsBase,
   type ConnectionInfo,
   type Conversation,
   type ServerConfig,
@@ -122,8 +123,8 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
    * Counters of the connections served (those waiting are not counted until their turn), the
    * same shape as the threaded server's.
    */
-  stats(): Promise<ConnectionCounts> {
-    return Promise.resolve(this.tally.counts());
+  stats(): Promise<ServerStatsBase> {
+    return Promise.resolve({ ...this.tally.counts(), refused: this.config.admission.counts().refused });
   }
 
   /** The bound address once listening, else `null`. */
@@ -186,6 +187,11 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
     }
     if (this.closing) {
       refuseConnection(socket, undefined, this.config.conversation.lingerTimeout);
+      return;
+    }
+    const refused = admitSocket(this.config.admission, socket, info.remoteAddress, this.config.conversation.lingerTimeout);
+    if (refused !== undefined) {
+      if (this.listenerCount('refused') > 0) this.emit('refused', info, refused);
       return;
     }
     prepareSocket(socket, this.config.listen);

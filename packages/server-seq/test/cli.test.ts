@@ -23,6 +23,11 @@ describe('comm-server-seq', () => {
       '--line-timeout',
       '--idle-timeout',
       '--max-waiting',
+      '--allow',
+      '--deny',
+      '--max-connections',
+      '--max-connections-per-address',
+      '--handler',
       '--version',
     ]) {
       expect(cli.stdout()).toContain(flag);

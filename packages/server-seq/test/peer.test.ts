@@ -47,6 +47,13 @@ describe('the peer of a connection is taken when it is accepted', () => {
     client.socket.write('one\ntwo\nBYE\n');
     await client.closed;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await server.stats()).toEqual({ connectionsOpen: 0, connectionsTotal: 1, linesIn: 3, bytesIn: 12, bytesOut: 12 });
+    expect(await server.stats()).toEqual({
+      connectionsOpen: 0,
+      connectionsTotal: 1,
+      linesIn: 3,
+      bytesIn: 12,
+      bytesOut: 12,
+      refused: { denied: 0, notAllowed: 0, maxConnections: 0, maxConnectionsPerAddress: 0 },
+    });
   });
 });

@@ -1,5 +1,5 @@
-// Admission: who may connect to a comm server, and how many at once. Not yet exported from the
-// package's main index; a server wires it in at accept.
+// Admission: who may connect to a comm server, and how many at once; a server asks it at accept
+// (admitSocket in ../admit.ts).
 export { parseCidrList, type AddressList } from './cidr.js';
 export {
   AdmissionControl,
