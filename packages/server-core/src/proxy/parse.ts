@@ -113,8 +113,11 @@ const LF = 0x0a;
 export class ProxyHeaderParser {
   readonly mode: ProxyHeaderMode;
   readonly maxV2Length: number;
-  /** The header so far: a v1 line, or v2's fixed part and then the whole v2 header. */
-  #buffer = Buffer.alloc(V1_MAX_LENGTH);
+  /**
+   * The header so far: a v1 line, or v2's fixed part and then the whole v2 header. Not zeroed
+   * (`allocUnsafe`): only the bytes written from the chunks are ever read.
+   */
+  #buffer = Buffer.allocUnsafe(V1_MAX_LENGTH);
   #filled = 0;
   #version: 0 | 1 | 2 = 0;
   /** v2, once its 16 fixed bytes are in. */
@@ -221,7 +224,7 @@ export class ProxyHeaderParser {
       this.#prefix = prefix;
       const total = V2_FIXED_LENGTH + prefix.length;
       if (total > this.#buffer.length) {
-        const grown = Buffer.alloc(total);
+        const grown = Buffer.allocUnsafe(total);
         this.#buffer.copy(grown, 0, 0, V2_FIXED_LENGTH);
         this.#buffer = grown;
       }
