@@ -17,4 +17,3 @@ export {
   type ProxySslInfo,
 } from './header.js';
 export { ProxyHeaderError, ProxyHeaderTimeoutError, type ProxyHeaderErrorReason } from './errors.js';
-export { crc32c } from './crc32c.js';
