@@ -128,7 +128,7 @@ function splitTlvs(bytes: Buffer, start: number, what: string): ProxyTlv[] | Pro
     if (end - at < 3) {
       return new ProxyHeaderError(
         'v2-bad-tlv',
-        `a ${what} at byte ${at} is cut short: ${end - at} bytes left of its 3-byte type and length`,
+        `a ${what} at offset ${at} is cut short: only ${end - at} of its 3 type and length bytes are left`,
       );
     }
     const type = bytes[at]!;
@@ -137,7 +137,7 @@ function splitTlvs(bytes: Buffer, start: number, what: string): ProxyTlv[] | Pro
     if (valueEnd > end) {
       return new ProxyHeaderError(
         'v2-bad-tlv',
-        `the ${what} ${hex(type)} at byte ${at} has ${valueLength} bytes, past the end of its block`,
+        `the ${what} ${hex(type)} at offset ${at} has ${valueLength} bytes, past the end of its block`,
       );
     }
     tlvs.push({ type, value: bytes.subarray(at + 3, valueEnd) });
