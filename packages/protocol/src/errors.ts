@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   COMM_HANDLER_LOAD_FAILED: 'the handler module could not be loaded',
   COMM_MECHANISM_UNAVAILABLE: 'the threaded server was asked for a mechanism this runtime lacks',
   COMM_WORKER_FAILED: 'a worker thread of the threaded server died',
+  COMM_PROXY_HEADER_INVALID: 'a connection began with an invalid PROXY protocol header (v1 or v2)',
+  COMM_PROXY_HEADER_TIMEOUT: 'a PROXY protocol header did not arrive whole in time',
   // The client (@comm/client)
   COMM_CONNECTION_REFUSED: 'nothing listens at the address',
   COMM_HOST_NOT_FOUND: 'the host name does not resolve',
