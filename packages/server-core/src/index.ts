@@ -51,3 +51,12 @@ export {
   type RefusalCounts,
   type RefusalReason,
 } from './admission/index.js';
+export {
+  ProxyHeaderParser,
+  ProxyHeaderError,
+  ProxyHeaderTimeoutError,
+  DEFAULT_PROXY_V2_MAX_LENGTH,
+  type ProxyHeader,
+  type ProxyParseResult,
+  type ProxyTlvs,
+} from './proxy/index.js';

@@ -4,11 +4,9 @@ export { parseCidrList, type AddressList } from './cidr.js';
 export {
   AdmissionControl,
   type Admission,
-  type Admitted,
-  type Refused,
   type RefusalReason,
   type RefusalCounts,
   type AdmissionCounts,
   type AdmissionRules,
 } from './limits.js';
-export { ADMISSION_OPTIONS, createAdmissionControl, type AdmissionOptions, type AdmissionValues } from './options.js';
+export { ADMISSION_OPTIONS, createAdmissionControl, type AdmissionOptions } from './options.js';

@@ -38,7 +38,7 @@ export const ADMISSION_OPTIONS = {
 } as const;
 
 /** The admission options as the command line gives them, validated: lists as text. */
-export type AdmissionValues = OptionValues<typeof ADMISSION_OPTIONS>;
+type AdmissionValues = OptionValues<typeof ADMISSION_OPTIONS>;
 
 /** The admission options of the library. */
 export interface AdmissionOptions extends Partial<Omit<AdmissionValues, 'allow' | 'deny'>> {
