@@ -6,6 +6,7 @@ import { formatEndpoint } from '@comm/protocol';
 import { formatOptionsHelp, parseCommandLine, type OptionTable, type OptionValues } from '@comm/protocol/options';
 import type { ServerOptions } from './listen.js';
 import { ADMISSION_OPTIONS } from './admission/index.js';
+import { PROXY_OPTIONS } from './proxy/gate.js';
 import { COMMAND_OPTIONS, CONVERSATION_OPTIONS, LISTEN_OPTIONS } from './options.js';
 import { connectedBy, type ConnectionInfo } from './peer.js';
 
@@ -13,13 +14,14 @@ import { connectedBy, type ConnectionInfo } from './peer.js';
 export const SERVER_COMMAND_OPTIONS = {
   ...LISTEN_OPTIONS,
   ...ADMISSION_OPTIONS,
+  ...PROXY_OPTIONS,
   ...CONVERSATION_OPTIONS,
   ...COMMAND_OPTIONS,
 } as const;
 
 /** A command's whole table, in the order `--help` shows it: where, the limits, the server's own, then the command's. */
 function commandTable(own: OptionTable | undefined): OptionTable {
-  return { ...LISTEN_OPTIONS, ...ADMISSION_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
+  return { ...LISTEN_OPTIONS, ...ADMISSION_OPTIONS, ...PROXY_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
 }
 
 /** What a server CLI needs from its server: both comm servers fit. */

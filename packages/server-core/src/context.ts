@@ -1,10 +1,17 @@
 import type { HandlerFailedError } from './errors.js';
 import type { ConnectionInfo } from './peer.js';
+import type { ProxyInfo } from './proxy/gate.js';
 
 /** What a handler learns about the connection it serves: the same on both servers and every thread. */
 export interface ConnectionContext<State = Record<string, unknown>> extends ConnectionInfo {
   /** Anything the handler wants to keep for this connection; an empty object until first set or read. */
   state: State;
+  /**
+   * When the connection came through a balancer with the PROXY protocol: the balancer's own
+   * address and port, and the header with its TLVs. `remoteAddress` is then the client's, from
+   * the header.
+   */
+  readonly proxy?: ProxyInfo | undefined;
 }
 
 /**

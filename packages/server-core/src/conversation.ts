@@ -12,6 +12,7 @@ import { conversationConfig, type ConversationConfig, type ConversationOptions }
 import type { CloseReason } from './context.js';
 import { HandlerFailedError, LineTimeoutError } from './errors.js';
 import { remotePeer, type PeerAddress } from './peer.js';
+import type { ProxyInfo } from './proxy/gate.js';
 import { isThenable } from './util.js';
 
 const LF = 0x0a;
@@ -60,6 +61,8 @@ export class Conversation<State = Record<string, unknown>> implements Answering<
   closeReason: CloseReason | undefined = undefined;
   /** The socket error that ended it, if one did. */
   error: Error | undefined = undefined;
+  /** The balancer and its PROXY header, when the connection came through one. */
+  proxy: ProxyInfo | undefined = undefined;
 
   private readonly config: ConversationConfig<State>;
   /** No handler: the reply is the line (R9's reference behaviour). */
@@ -472,6 +475,8 @@ export interface ConnectionIdentity {
   readonly connectionId?: number;
   /** The peer as taken when the connection was accepted; default: read from the socket now. */
   readonly peer?: PeerAddress;
+  /** The balancer and its PROXY header, when the connection came through one. */
+  readonly proxy?: ProxyInfo | undefined;
 }
 
 /**
@@ -494,7 +499,9 @@ export interface ConnectionIdentity {
 export function serveConnection<State = Record<string, unknown>>(
   socket: Socket,
   options: ConversationOptions<State> | ConversationConfig<State> = {},
-  { connectionId = ++lastConnectionId, peer }: ConnectionIdentity = {},
+  { connectionId = ++lastConnectionId, peer, proxy }: ConnectionIdentity = {},
 ): Conversation<State> {
-  return new Conversation(socket, conversationConfig(options), connectionId, peer);
+  const conversation = new Conversation(socket, conversationConfig(options), connectionId, peer);
+  if (proxy !== undefined) conversation.proxy = proxy;
+  return conversation;
 }

@@ -60,3 +60,14 @@ export {
   type ProxyParseResult,
   type ProxyTlvs,
 } from './proxy/index.js';
+export {
+  ProxyGate,
+  PROXY_OPTIONS,
+  createProxyGate,
+  type ProxyOptions,
+  type ProxyInfo,
+  type GatePassed,
+  type GateRefused,
+  type ProxyRefusalReason,
+  type ProxyRefusals,
+} from './proxy/gate.js';

@@ -3,13 +3,15 @@ import { resolveOptions } from '@comm/protocol/options';
 import { conversationConfig, type ConversationConfig, type ConversationOptions } from './config.js';
 import { createAdmissionControl, type AdmissionControl, type AdmissionOptions } from './admission/index.js';
 import { AddressInUseError } from './errors.js';
+import { createProxyGate, type ProxyGate, type ProxyOptions } from './proxy/gate.js';
 import { LISTEN_OPTIONS, type ListenValues } from './options.js';
 
 /** Where and how a comm server listens, and how it treats each socket: see {@link LISTEN_OPTIONS}. */
 export interface ServerOptions<State = Record<string, unknown>>
   extends ConversationOptions<State>,
     Partial<ListenValues>,
-    AdmissionOptions {}
+    AdmissionOptions,
+    ProxyOptions {}
 
 /** The validated listen and socket part of {@link ServerOptions}. */
 export interface ListenConfig extends Readonly<ListenValues> {
@@ -23,6 +25,8 @@ export interface ServerConfig<State = Record<string, unknown>> {
   readonly conversation: ConversationConfig<State>;
   /** Who may connect and how many at once; asked at every accept, told at every close. */
   readonly admission: AdmissionControl;
+  /** The PROXY protocol gate, or `undefined` when the protocol is off. */
+  readonly proxy: ProxyGate | undefined;
 }
 
 /**
@@ -41,7 +45,12 @@ export function resolveServerOptions<State = Record<string, unknown>>(
 ): ServerConfig<State> {
   const listen: ListenConfig = { ...resolveOptions(LISTEN_OPTIONS, options), hostIsDefault: options.host === undefined };
   const conversation = conversationConfig<State>({ ...options, ...hooks });
-  return { listen: Object.freeze(listen), conversation, admission: createAdmissionControl(options) };
+  return {
+    listen: Object.freeze(listen),
+    conversation,
+    admission: createAdmissionControl(options),
+    proxy: createProxyGate(options),
+  };
 }
 
 /** Applies the per-socket options (no-delay, keep-alive) to an accepted socket. */

@@ -8,6 +8,7 @@ import type { CloseReason } from './context.js';
 import type { Conversation } from './conversation.js';
 import type { HandlerFailedError } from './errors.js';
 import type { ConnectionInfo } from './peer.js';
+import type { ProxyRefusals, ProxyRefusalReason } from './proxy/gate.js';
 import type { ConnectionCounts } from './tally.js';
 
 /** A client whose conversation has begun: the `connection` event. */
@@ -36,10 +37,12 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
   /** A served client's connection has closed. */
   disconnect: [info: DisconnectInfo<Info>];
   /**
-   * A client was turned away by the admission rules: `denied`/`not-allowed` (closed at once,
-   * without a line), `max-connections`/`max-connections-per-address` (`ERR COMM_SERVER_BUSY ...`, then closed).
+   * A client was turned away: by the admission rules, `denied`/`not-allowed` (closed at once,
+   * without a line), `max-connections`/`max-connections-per-address` (`ERR COMM_SERVER_BUSY ...`,
+   * then closed); by the PROXY protocol gate (closed at once), `not-from-balancer`,
+   * `proxy-header-invalid`, `proxy-header-timeout`.
    */
-  refused: [info: Info, reason: RefusalReason];
+  refused: [info: Info, reason: RefusalReason | ProxyRefusalReason];
   /** A handler threw, rejected or gave no line (or `setup` failed); the client got `ERR COMM_HANDLER_FAILED ...`. */
   handlerError: [error: HandlerFailedError, connection: Info];
   /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */
@@ -52,6 +55,8 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
 export interface ServerStatsBase extends ConnectionCounts {
   /** Clients turned away by the admission rules, by reason. */
   readonly refused: RefusalCounts;
+  /** Connections the PROXY protocol gate closed, by reason (all 0 when the protocol is off). */
+  readonly proxyRefused: ProxyRefusals;
 }
 
 /**

@@ -19,12 +19,15 @@ import {
   type ConnectionContext,
   type ServerStatsBase,
   type ConnectionInfo,
+  type ProxyInfo,
   type Conversation,
   type ServerConfig,
   type ServerEvents,
   type ServerOptions,
 } from '@comm/server-core';
 import { SEQUENTIAL_OPTIONS } from './options.js';
+
+const NO_PROXY_REFUSALS = { notFromBalancer: 0, invalid: 0, timeout: 0 };
 
 /** R16: how many clients may wait for their turn, by default. */
 export const DEFAULT_MAX_WAITING = SEQUENTIAL_OPTIONS.maxWaiting.default;
@@ -59,6 +62,8 @@ export interface SequentialServerEvents extends ServerEvents {
 interface Waiting {
   readonly socket: Socket;
   readonly info: ConnectionInfo;
+  /** The balancer and its PROXY header, when the client came through one. */
+  readonly proxy: ProxyInfo | undefined;
 }
 
 /**
@@ -124,7 +129,11 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
    * same shape as the threaded server's.
    */
   stats(): Promise<ServerStatsBase> {
-    return Promise.resolve({ ...this.tally.counts(), refused: this.config.admission.counts().refused });
+    return Promise.resolve({
+      ...this.tally.counts(),
+      refused: this.config.admission.counts().refused,
+      proxyRefused: { ...(this.config.proxy?.refused ?? NO_PROXY_REFUSALS) },
+    });
   }
 
   /** The bound address once listening, else `null`. */
@@ -189,6 +198,26 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       refuseConnection(socket, undefined, this.config.conversation.lingerTimeout);
       return;
     }
+    const gate = this.config.proxy;
+    if (gate === undefined) {
+      this.admit({ socket, info, proxy: undefined });
+      return;
+    }
+    // Behind a balancer: the client is who the PROXY header says, read before anything else.
+    void gate.pass(socket, info).then((passed) => {
+      if ('refused' in passed) {
+        if (this.listenerCount('refused') > 0) this.emit('refused', info, passed.refused);
+      } else if (this.closing) {
+        refuseConnection(socket, undefined, this.config.conversation.lingerTimeout);
+      } else {
+        this.admit({ socket, info: { connectionId: info.connectionId, ...passed.peer }, proxy: passed.proxy });
+      }
+    });
+  }
+
+  /** The admission rules, then the turn: served now, or waiting in line (R16). */
+  private admit(client: Waiting): void {
+    const { socket, info } = client;
     const refused = admitSocket(this.config.admission, socket, info.remoteAddress, this.config.conversation.lingerTimeout);
     if (refused !== undefined) {
       if (this.listenerCount('refused') > 0) this.emit('refused', info, refused);
@@ -196,7 +225,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
     }
     prepareSocket(socket, this.config.listen);
     if (this.current === undefined) {
-      this.serve({ socket, info });
+      this.serve(client);
       return;
     }
     if (this.waiting.length >= this.maxWaiting) {
@@ -206,13 +235,17 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       return;
     }
     socket.on('error', ignoreError);
-    this.waiting.push({ socket, info });
+    this.waiting.push(client);
     if (this.listenerCount('waiting') > 0) this.emit('waiting', { ...info, position: this.waiting.length });
   }
 
-  private serve({ socket, info }: Waiting): void {
+  private serve({ socket, info, proxy }: Waiting): void {
     socket.off('error', ignoreError);
-    const conversation = serveConnection(socket, this.config.conversation, { connectionId: info.connectionId, peer: info });
+    const conversation = serveConnection(socket, this.config.conversation, {
+      connectionId: info.connectionId,
+      peer: info,
+      proxy,
+    });
     this.current = conversation;
     this.tally.opened(conversation as Conversation<never>);
     this.emit('connection', { ...info, message: connectedBy(info) });

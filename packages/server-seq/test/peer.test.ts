@@ -54,6 +54,7 @@ describe('the peer of a connection is taken when it is accepted', () => {
       bytesIn: 12,
       bytesOut: 12,
       refused: { denied: 0, notAllowed: 0, maxConnections: 0, maxConnectionsPerAddress: 0 },
+      proxyRefused: { notFromBalancer: 0, invalid: 0, timeout: 0 },
     });
   });
 });
