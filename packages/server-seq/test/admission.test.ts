@@ -16,7 +16,7 @@ async function start(options: SequentialServerOptions): Promise<number> {
 }
 
 describe('admission: who may connect, and how many at once', () => {
-  it('a denied address is closed at once without a line; others are served', async () => {
+  it('R19: a denied address is closed at once without a line; others are served', async () => {
     const port = await start({ deny: '127.0.0.0/8' });
     const refused = once(server as SequentialServer, 'refused');
     expect(await exchange(port, 'hello\n', '127.0.0.1')).toBe('');
@@ -24,7 +24,7 @@ describe('admission: who may connect, and how many at once', () => {
     expect(await exchange(port, 'hello\n', '::1')).toBe('hello\n');
   });
 
-  it('with an allow list only those may connect; deny wins over allow', async () => {
+  it('R19: with an allow list only those may connect; deny wins over allow', async () => {
     const port = await start({ allow: ['::1', '127.0.0.1'], deny: '127.0.0.1' });
     expect(await exchange(port, 'hello\n', '::1')).toBe('hello\n');
     expect(await exchange(port, 'hello\n', '127.0.0.1')).toBe('');
@@ -36,7 +36,7 @@ describe('admission: who may connect, and how many at once', () => {
     expect((await server?.stats())?.refused).toMatchObject({ notAllowed: 1 });
   });
 
-  it('R16: one connection past maxConnections gets ERR COMM_SERVER_BUSY and is closed; after a close there is room again', async () => {
+  it('R16, R19: one connection past maxConnections gets ERR COMM_SERVER_BUSY and is closed; after a close there is room again', async () => {
     const port = await start({ maxConnections: 2 });
     const first = await connectClient(port, '127.0.0.1');
     const second = await connectClient(port, '127.0.0.1'); // waits its turn: it counts
@@ -59,7 +59,7 @@ describe('admission: who may connect, and how many at once', () => {
     });
   });
 
-  it('maxConnectionsPerAddress counts each client address on its own (after IPv4 mapping)', async () => {
+  it('R19: maxConnectionsPerAddress counts each client address on its own (after IPv4 mapping)', async () => {
     const port = await start({ maxConnectionsPerAddress: 1 });
     const held = await connectClient(port, '127.0.0.1');
     expect(await exchange(port, 'x\n', '127.0.0.1')).toMatch(

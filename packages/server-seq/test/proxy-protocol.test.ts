@@ -62,7 +62,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
     expect(seen[0]?.proxy).toMatchObject({ remoteAddress: '127.0.0.1', header: { version: 1, command: 'PROXY' } });
   });
 
-  it('v2 with mode any: the same', async () => {
+  it('R18: v2 with mode any: the same', async () => {
     const port = await start({ proxyProtocol: 'any', proxyFrom: ['127.0.0.1', '::1'] });
     const connected = once(server as SequentialServer, 'connection') as Promise<[ConnectedInfo]>;
     const client = await connectClient(port, '::1');
@@ -71,7 +71,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
     expect((await connected)[0]).toMatchObject({ remoteAddress: '198.51.100.9', remotePort: 4000 });
   });
 
-  it('a client not in proxyFrom is refused (the specification); with proxyOthers plain it is served without a header', async () => {
+  it('R18: a client not in proxyFrom is refused (the specification); with proxyOthers plain it is served without a header', async () => {
     const port = await start({ proxyProtocol: 'v1', proxyFrom: '127.0.0.1' });
     const refused = once(server as SequentialServer, 'refused');
     const outsider = await connectClient(port, '::1');
@@ -86,7 +86,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
     expect(await plain.waitForLines(1)).toEqual(['hello']);
   });
 
-  it('a malformed header, or none in time, closes that connection only, counted; the next is served', async () => {
+  it('R18: a malformed header, or none in time, closes that connection only, counted; the next is served', async () => {
     const port = await start({ proxyProtocol: 'v1', proxyFrom: '127.0.0.1', proxyHeaderTimeout: 100 });
     const bad = await connectClient(port, '127.0.0.1');
     bad.socket.write('PROXY TCP4 1.2.3.004 1.2.3.4 1 2\r\nhello\n');
@@ -108,7 +108,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
   const haproxy = spawnSyncWorks('haproxy', ['-v']);
   describe.skipIf(!haproxy && process.env.CI === undefined)('behind the real HAProxy (send-proxy, send-proxy-v2)', () => {
     for (const sendProxy of ['send-proxy', 'send-proxy-v2']) {
-      it(`${sendProxy}: Connected by names the client, not HAProxy`, async () => {
+      it(`R18: ${sendProxy}: Connected by names the client, not HAProxy`, async () => {
         const port = await start({ host: '127.0.0.1', proxyProtocol: 'any', proxyFrom: '127.0.0.1' });
         const front = await freePort();
         const dir = mkdtempSync(join(tmpdir(), 'comm-haproxy-'));
