@@ -56,12 +56,24 @@ export type FromWorker =
   /** An uncaught exception: the worker closes its connections and exits. */
   | { type: 'fatal'; error: SerializedError };
 
+/** The worker messages the pool handles itself. */
+export type PoolMessage = Extract<FromWorker, { type: 'ready' | 'load-failed' | 'fatal' | 'stats' }>;
+
+/** The worker messages the pool passes on to the mechanism's driver. */
+export type DriverMessage = Exclude<FromWorker, PoolMessage>;
+
 /** The next connection id, unique across the main thread and every worker. */
-export function nextConnectionId(counter: BigInt64Array): number {
+function nextConnectionId(counter: BigInt64Array): number {
   return Number(Atomics.add(counter, 0, 1n) + 1n);
 }
 
-/** Who is on the other end of `socket`, taken before the socket moves to another thread. */
-export function peerOf(socket: Socket, connectionId: number): PeerInfo {
-  return { connectionId, ...remotePeer(socket) };
+/**
+ * Who is on the other end of a socket just accepted, with a new connection id; taken at once,
+ * before the socket waits or moves to another thread. `undefined` when the peer is already gone
+ * (reset before it was accepted): nobody to serve, nobody to announce.
+ */
+export function acceptedPeer(socket: Socket, connectionIds: BigInt64Array): PeerInfo | undefined {
+  const peer = remotePeer(socket);
+  if (peer.remotePort === 0) return undefined;
+  return { connectionId: nextConnectionId(connectionIds), ...peer };
 }

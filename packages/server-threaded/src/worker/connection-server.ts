@@ -12,7 +12,7 @@ import {
   type LineHandler,
 } from '@comm/server-core';
 import { serializeError } from '../errors.js';
-import { nextConnectionId, peerOf, type PeerInfo } from '../messages.js';
+import { acceptedPeer, type PeerInfo } from '../messages.js';
 import { reportHandlerError, type WorkerPort } from './port.js';
 
 type State = Record<string, unknown>;
@@ -81,11 +81,11 @@ export class ConnectionServer {
   /** `reuse-port`: accepts here, on the address the main thread checked, beside the other workers. */
   listen(host: string, portNumber: number): void {
     const listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      if (this.shuttingDown) {
+      const peer = this.shuttingDown ? undefined : acceptedPeer(socket, this.connectionIds);
+      if (peer === undefined) {
         socket.destroy();
         return;
       }
-      const peer = peerOf(socket, nextConnectionId(this.connectionIds));
       this.port.post({ type: 'connection', peer });
       this.serve(socket, peer);
     });
