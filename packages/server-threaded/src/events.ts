@@ -1,21 +1,22 @@
-import type { AddressInfo } from 'node:net';
-import type { HandlerFailedError } from '@comm/server-core';
+// The events of the threaded server: those every comm server emits (`@comm/server-core`), with
+// the thread in each connection record, and its own thread events.
+import type { ConnectedInfo, ConnectionInfo, DisconnectInfo, ServerEvents } from '@comm/server-core';
 import type { WorkerFailedError } from './errors.js';
-import type { PeerInfo } from './messages.js';
 
-/** A client whose connection has begun: the `connection` event. */
-export interface ThreadedConnectionInfo extends PeerInfo {
+/** Who a client is and which thread serves it: the record every connection event carries. */
+export type ThreadedConnectionInfo = ConnectionInfo & {
   /** The pool slot (0-based) of the thread that serves it. */
   readonly thread: number;
-  /** `Connected by <address>:<port>`, the chapter's line. */
-  readonly message: string;
-}
+};
 
-/** Where a handler failure happened: the second argument of `handlerError`. */
-export interface HandlerErrorInfo {
-  readonly connectionId: number;
-  readonly thread: number;
-}
+/** A client whose connection has begun: the `connection` event (`message` is `Connected by <address>:<port>`). */
+export type ThreadedConnectedInfo = ConnectedInfo<ThreadedConnectionInfo>;
+
+/** How a served connection ended: the `disconnect` event. */
+export type ThreadedDisconnectInfo = DisconnectInfo<ThreadedConnectionInfo>;
+
+/** The connection whose handler failed: the second argument of `handlerError`, the whole {@link ThreadedConnectionInfo}. */
+export type HandlerErrorInfo = ThreadedConnectionInfo;
 
 /** A worker that died: the second argument of `workerExit`. */
 export interface WorkerExitInfo {
@@ -34,19 +35,15 @@ export interface WorkerStartInfo {
   readonly restarts: number;
 }
 
-/** The events of a {@link ThreadedServer}. */
-export interface ThreadedServerEvents {
-  listening: [address: AddressInfo];
-  /** A client connected and was given to a thread. */
-  connection: [info: ThreadedConnectionInfo];
-  /** A handler threw, rejected or gave no line (or `setup` failed); the client got `ERR COMM_HANDLER_FAILED ...`. */
-  handlerError: [error: HandlerFailedError, info: HandlerErrorInfo];
+/**
+ * The events of a {@link ThreadedServer} and their arguments: those of every comm server
+ * (`listening`, `connection`, `disconnect`, `handlerError`, `error`, `close`), each connection
+ * record with its `thread`, and the pool's (`workerExit`, `workerStart`). `close` comes once no
+ * connection and no worker is left.
+ */
+export interface ThreadedServerEvents extends ServerEvents<ThreadedConnectionInfo> {
   /** A worker thread died; its connections were closed and it is being replaced. */
   workerExit: [error: WorkerFailedError, info: WorkerExitInfo];
   /** A replacement worker has loaded the handler module and serves again. */
   workerStart: [info: WorkerStartInfo];
-  /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */
-  error: [error: Error];
-  /** `close()` or `destroy()` has finished: no connection and no worker is left. */
-  close: [];
 }

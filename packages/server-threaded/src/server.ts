@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { formatEndpoint } from '@comm/protocol';
 import { checkOption } from '@comm/protocol/options';
 import {
   ServerClosedError,
+  connectedBy,
   conversationLimits,
   handlerModuleUrl,
   resolveServerOptions,
@@ -20,7 +20,15 @@ import { THREADED_OPTIONS } from './options.js';
 import { WorkerPool, type WorkerSlot } from './pool.js';
 import { sumStats, type ServerStats, type ThreadStats } from './stats.js';
 
-export type { HandlerErrorInfo, ThreadedConnectionInfo, ThreadedServerEvents, WorkerExitInfo, WorkerStartInfo } from './events.js';
+export type {
+  HandlerErrorInfo,
+  ThreadedConnectedInfo,
+  ThreadedConnectionInfo,
+  ThreadedDisconnectInfo,
+  ThreadedServerEvents,
+  WorkerExitInfo,
+  WorkerStartInfo,
+} from './events.js';
 
 /**
  * Options of the threaded server. Every option it shares with `@comm/server-seq` (address,
@@ -190,10 +198,11 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
       pool,
       connectionIds: this.connectionIds,
       isClosing: () => this.closing,
+      listens: (event) => this.listenerCount(event) > 0,
       connected: (peer, thread) => {
-        if (this.listenerCount('connection') === 0) return;
-        this.emit('connection', { ...peer, thread, message: `Connected by ${formatEndpoint(peer.remoteAddress, peer.remotePort)}` });
+        if (this.listenerCount('connection') > 0) this.emit('connection', { ...peer, thread, message: connectedBy(peer) });
       },
+      disconnected: (info) => this.emit('disconnect', info),
       handlerFailed: (error, connection) => this.emit('handlerError', error, connection),
       listenerFailed: (error) => {
         if (this.boundAddress !== null && this.listenerCount('error') > 0) this.emit('error', error);

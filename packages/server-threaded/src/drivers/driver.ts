@@ -3,9 +3,9 @@
 import type { AddressInfo } from 'node:net';
 import { HandlerFailedError, type ConnectionCounts, type ServerConfig } from '@comm/server-core';
 import { deserializeError, type WorkerFailedError } from '../errors.js';
-import type { HandlerErrorInfo } from '../events.js';
+import type { ThreadedConnectionInfo, ThreadedDisconnectInfo, ThreadedServerEvents } from '../events.js';
 import type { Mechanism } from '../mechanism.js';
-import type { DriverMessage, PeerInfo } from '../messages.js';
+import type { ClosedInfo, DriverMessage, PeerInfo } from '../messages.js';
 import type { WorkerPool, WorkerSlot } from '../pool.js';
 
 /** What a driver needs from its server: the options, the pool, and the events it reports. */
@@ -19,10 +19,14 @@ export interface DriverHost {
   readonly connectionIds: BigInt64Array;
   /** `close()` has been called. */
   isClosing(): boolean;
+  /** Someone listens to `event`: a record built only for it need not be built otherwise. */
+  listens(event: keyof ThreadedServerEvents): boolean;
   /** A client was given to thread `thread`: the `connection` event. */
   connected(peer: PeerInfo, thread: number): void;
+  /** A served connection has closed: the `disconnect` event. */
+  disconnected(info: ThreadedDisconnectInfo): void;
   /** A handler or `setup` failed: the `handlerError` event. */
-  handlerFailed(error: HandlerFailedError, connection: HandlerErrorInfo): void;
+  handlerFailed(error: HandlerFailedError, connection: ThreadedConnectionInfo): void;
   /** Listening failed after `listen()` resolved: the `error` event. */
   listenerFailed(error: Error): void;
 }
@@ -60,5 +64,10 @@ export function reportWorkerHandlerError(
   message: Extract<DriverMessage, { type: 'handler-error' }>,
 ): void {
   const error = new HandlerFailedError(message.message, { cause: deserializeError(message.cause) });
-  host.handlerFailed(error, { connectionId: message.connectionId, thread: slot.index });
+  host.handlerFailed(error, { ...message.connection, thread: slot.index });
+}
+
+/** The `disconnect` record of a worker's `closed` message: the error rebuilt, the thread added. */
+export function disconnectFromWorker({ error, ...info }: ClosedInfo, thread: number): ThreadedDisconnectInfo {
+  return { ...info, thread, error: error === undefined ? undefined : deserializeError(error) };
 }

@@ -4,6 +4,7 @@ import {
   NO_COUNTS,
   conversationConfig,
   conversationLimits,
+  disconnectInfo,
   prepareSocket,
   serveConnection,
   type ConnectionContext,
@@ -14,7 +15,7 @@ import {
 } from '@comm/server-core';
 import { deserializeError, WorkerFailedError } from '../errors.js';
 import { assertNever } from '../exhaustive.js';
-import type { DriverMessage, PeerInfo } from '../messages.js';
+import { connectionInfo, type DriverMessage, type PeerInfo } from '../messages.js';
 import type { WorkerSlot } from '../pool.js';
 import { MainThreadAcceptor } from './accept.js';
 import { reportWorkerHandlerError, type Driver, type DriverHost } from './driver.js';
@@ -211,6 +212,9 @@ export class MainThreadIoDriver implements Driver {
     if (record === undefined) return;
     this.remote.delete(conversation.connectionId);
     record.tally.closed(conversation as Conversation<never>);
+    if (this.host.listens('disconnect')) {
+      this.host.disconnected(disconnectInfo(conversation as Conversation<never>, { thread: record.slot.index }));
+    }
     if (record.slot.worker === record.worker && record.worker !== undefined) {
       record.slot.load -= 1;
       if (this.workersKeepState) {
@@ -223,6 +227,6 @@ export class MainThreadIoDriver implements Driver {
 
   private handlerFailed(error: HandlerFailedError, context: ConnectionContext): void {
     const thread = this.remote.get(context.connectionId)?.slot.index ?? -1;
-    this.host.handlerFailed(error, { connectionId: context.connectionId, thread });
+    this.host.handlerFailed(error, { ...connectionInfo(context), thread });
   }
 }

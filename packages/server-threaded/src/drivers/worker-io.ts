@@ -5,7 +5,7 @@ import { assertNever } from '../exhaustive.js';
 import type { Mechanism } from '../mechanism.js';
 import type { DriverMessage } from '../messages.js';
 import type { WorkerSlot } from '../pool.js';
-import { reportWorkerHandlerError, type Driver, type DriverHost } from './driver.js';
+import { disconnectFromWorker, reportWorkerHandlerError, type Driver, type DriverHost } from './driver.js';
 
 /**
  * `transfer` and `reuse-port`: the workers own the sockets and run the conversations; this
@@ -31,6 +31,7 @@ export abstract class WorkerIoDriver implements Driver {
       case 'closed':
         // A failing worker closes its connections before it exits: they count as closed by the failure.
         if (slot.state !== 'failing') slot.load = Math.max(0, slot.load - 1);
+        if (this.host.listens('disconnect')) this.host.disconnected(disconnectFromWorker(message.info, slot.index));
         return;
       case 'handler-error':
         reportWorkerHandlerError(this.host, slot, message);

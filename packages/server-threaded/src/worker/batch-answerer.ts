@@ -89,7 +89,7 @@ export class BatchAnswerer {
     const handler = this.handler;
     const replies = lines;
     const failed = (error: unknown): string => {
-      reportHandlerError(this.port, connectionId, 'handler failed', error);
+      reportHandlerError(this.port, connection, 'handler failed', error);
       return HANDLER_FAILED_REPLY;
     };
     const settle = (value: unknown): string => (typeof value === 'string' ? value : failed(notAString(value)));

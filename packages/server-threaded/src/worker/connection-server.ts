@@ -12,7 +12,7 @@ import {
   type LineHandler,
 } from '@comm/server-core';
 import { serializeError } from '../errors.js';
-import { acceptedPeer, type PeerInfo } from '../messages.js';
+import { acceptedPeer, closedInfo, type PeerInfo } from '../messages.js';
 import { reportHandlerError, type WorkerPort } from './port.js';
 
 type State = Record<string, unknown>;
@@ -45,7 +45,7 @@ export class ConnectionServer {
       handler: module && this.track(module.handler),
       setup: module?.setup,
       onClose: (conversation) => this.closed(conversation),
-      onHandlerError: (error, context) => reportHandlerError(port, context.connectionId, error.message, error.cause),
+      onHandlerError: (error, context) => reportHandlerError(port, context, error.message, error.cause),
     });
   }
 
@@ -138,7 +138,7 @@ export class ConnectionServer {
 
   private closed(conversation: Conversation<State>): void {
     this.tally.closed(conversation as Conversation<never>);
-    this.port.post({ type: 'closed', connectionId: conversation.connectionId });
+    this.port.post({ type: 'closed', info: closedInfo(conversation as Conversation<never>) });
     this.drainedYet();
   }
 
