@@ -56,7 +56,9 @@ export interface ThreadedServerOptions
 /**
  * The threaded comm server: clients are served in parallel on a pool of worker threads, each
  * connection by one thread, like the chapter's `ClientThread`. The handler is a module each
- * thread imports. Dual-stack by default (R1).
+ * thread imports. Dual-stack by default (R1). It emits the events of every comm server
+ * (`connection`, `disconnect`, `handlerError`...) with the serving `thread` in each connection
+ * record, and `workerExit` / `workerStart` for its threads.
  *
  * @example
  * ```ts
@@ -77,7 +79,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   private readonly requestedMechanism: Mechanism | 'auto';
   private listening = false;
   private pool: WorkerPool | undefined = undefined;
-  /** The mechanism's driver, chosen at the start of `listen()`. */
+  /** The mechanism's driver, chosen once at the start of `listen()`. */
   private driver: Driver | undefined = undefined;
   private boundAddress: AddressInfo | null = null;
   private readonly connectionIds = new BigInt64Array(new SharedArrayBuffer(8));
