@@ -4,6 +4,8 @@ export {
   type ThreadedServerOptions,
   type ThreadedServerEvents,
   type ThreadedConnectionInfo,
+  type ThreadedConnectedInfo,
+  type ThreadedDisconnectInfo,
   type HandlerErrorInfo,
   type WorkerExitInfo,
   type WorkerStartInfo,
@@ -18,5 +20,14 @@ export {
 export { MechanismUnavailableError, WorkerFailedError } from './errors.js';
 // The handler contract and the records of the events, shared with @comm/server-seq.
 export { handlerModuleUrl, HandlerLoadError } from '@comm/server-core';
-export type { HandlerModule, ConnectionSetup, ConnectionContext, LineHandler, ConnectionInfo } from '@comm/server-core';
+export type {
+  HandlerModule,
+  ConnectionSetup,
+  ConnectionContext,
+  LineHandler,
+  ConnectionInfo,
+  ConnectedInfo,
+  DisconnectInfo,
+  CloseReason,
+} from '@comm/server-core';
 export type { ServerStats, ThreadStats } from './stats.js';

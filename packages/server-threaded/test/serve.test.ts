@@ -117,6 +117,7 @@ describe.each(MECHANISMS)('threaded server, mechanism %s', (mechanism) => {
       expect((await heavy.client.waitForLines(before + 1))[before]).toBe('spun');
     } finally {
       rmSync(flag, { force: true });
+      rmSync(`${flag}.spinning`, { force: true });
     }
   });
 
