@@ -11,15 +11,19 @@ const BUSY_LINES: Record<'max-connections' | 'max-connections-per-address', stri
   ),
 };
 
+/** What {@link admitSocket} decided: refused (the socket is already being closed), or admitted. */
+export type SocketAdmission = { readonly refused: RefusalReason } | { readonly refused: undefined; readonly release: () => void };
+
 /**
  * Asks the admission rules about an accepted socket, at accept, for both servers: an admitted
- * socket is counted until it closes; a refused one is turned away here (a denied address closed
- * at once without a line, a client over a limit told `ERR COMM_SERVER_BUSY ...` first) and its
- * reason returned.
+ * socket is counted until it closes (`releaseOnClose`, the default) or until its owner calls
+ * `release` (a socket that moves to another thread closes here at once); a refused one is turned
+ * away here (a denied address closed at once without a line, a client over a limit told
+ * `ERR COMM_SERVER_BUSY ...` first).
  *
  * @example
  * ```ts
- * const refused = admitSocket(config.admission, socket, peer.remoteAddress, config.conversation.lingerTimeout);
+ * const { refused } = admitSocket(config.admission, socket, peer.remoteAddress, config.conversation.lingerTimeout);
  * if (refused !== undefined) return server.emit('refused', peer, refused);
  * ```
  */
@@ -28,13 +32,14 @@ export function admitSocket(
   socket: Socket,
   address: string,
   lingerTimeout: number,
-): RefusalReason | undefined {
+  { releaseOnClose = true }: { releaseOnClose?: boolean } = {},
+): SocketAdmission {
   const answer = admission.admit(address);
   if (answer.admit) {
-    socket.once('close', answer.release);
-    return undefined;
+    if (releaseOnClose) socket.once('close', answer.release);
+    return { refused: undefined, release: answer.release };
   }
   if (answer.reason === 'denied' || answer.reason === 'not-allowed') socket.destroy();
   else refuseConnection(socket, BUSY_LINES[answer.reason], lingerTimeout);
-  return answer.reason;
+  return { refused: answer.reason };
 }

@@ -37,7 +37,7 @@ export { handlerModuleUrl, loadHandlerModule, type HandlerModule } from './handl
 export { ConnectionTally, NO_COUNTS, type ConnectionCounts } from './tally.js';
 export { disconnectInfo, type ServerEvents, type ConnectedInfo, type DisconnectInfo, type ServerStatsBase } from './surface.js';
 export { isThenable, ignoreError, closeNetServer } from './util.js';
-export { admitSocket } from './admit.js';
+export { admitSocket, type SocketAdmission } from './admit.js';
 export {
   ADMISSION_OPTIONS,
   AdmissionControl,

@@ -42,7 +42,7 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
    * then closed); by the PROXY protocol gate (closed at once), `not-from-balancer`,
    * `proxy-header-invalid`, `proxy-header-timeout`.
    */
-  refused: [info: Info, reason: RefusalReason | ProxyRefusalReason];
+  refused: [info: ConnectionInfo, reason: RefusalReason | ProxyRefusalReason];
   /** A handler threw, rejected or gave no line (or `setup` failed); the client got `ERR COMM_HANDLER_FAILED ...`. */
   handlerError: [error: HandlerFailedError, connection: Info];
   /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */

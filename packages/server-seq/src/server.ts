@@ -218,7 +218,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
   /** The admission rules, then the turn: served now, or waiting in line (R16). */
   private admit(client: Waiting): void {
     const { socket, info } = client;
-    const refused = admitSocket(this.config.admission, socket, info.remoteAddress, this.config.conversation.lingerTimeout);
+    const { refused } = admitSocket(this.config.admission, socket, info.remoteAddress, this.config.conversation.lingerTimeout);
     if (refused !== undefined) {
       if (this.listenerCount('refused') > 0) this.emit('refused', info, refused);
       return;

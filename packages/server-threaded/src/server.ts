@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { InvalidOptionError } from '@comm/protocol';
 import { checkOption } from '@comm/protocol/options';
 import {
   ServerClosedError,
@@ -18,7 +19,7 @@ import type { ThreadedServerEvents } from './events.js';
 import { detectCapabilities, MECHANISMS, supports, type Mechanism } from './mechanism.js';
 import { THREADED_OPTIONS } from './options.js';
 import { WorkerPool, type WorkerSlot } from './pool.js';
-import { sumStats, type ServerStats, type ThreadStats } from './stats.js';
+import { sumStats, type ServerStats, type ThreadStats, type ThreadTotals } from './stats.js';
 
 export type {
   HandlerErrorInfo,
@@ -51,6 +52,35 @@ export interface ThreadedServerOptions
    * `listen()` reject with `COMM_MECHANISM_UNAVAILABLE`.
    */
   mechanism?: Mechanism | 'auto';
+}
+
+/**
+ * The best mechanism for the options: a PROXY header is read on the main thread, and a socket
+ * that has been read cannot move to a worker, so `proxyProtocol` takes `main-thread-io`.
+ */
+function autoMechanism(available: readonly Mechanism[], config: ServerConfig): Mechanism {
+  if (config.proxy !== undefined) return 'main-thread-io';
+  // The admission rules are kept on the main thread; with reuse-port the workers accept.
+  const best = available.find((candidate) => candidate !== 'reuse-port' || !hasAdmissionRules(config));
+  return best ?? 'main-thread-io';
+}
+
+function hasAdmissionRules(config: ServerConfig): boolean {
+  return config.admission.hasRules;
+}
+
+/** What a forced mechanism cannot do, said at `listen()` rather than silently ignored. */
+function checkEdgeOptions(mechanism: Mechanism, config: ServerConfig): void {
+  if (config.proxy !== undefined && mechanism !== 'main-thread-io') {
+    throw new InvalidOptionError(
+      `proxyProtocol needs mechanism main-thread-io on the threaded server (got ${mechanism}): the header is read on the main thread, and a socket that has been read cannot move to a worker`,
+    );
+  }
+  if (mechanism === 'reuse-port' && hasAdmissionRules(config)) {
+    throw new InvalidOptionError(
+      'allow, deny, maxConnections and maxConnectionsPerAddress need mechanism transfer or main-thread-io (with reuse-port the workers accept, and the rules are kept on the main thread)',
+    );
+  }
 }
 
 /**
@@ -131,7 +161,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   async stats(): Promise<ServerStats> {
     if (this.finalStats !== undefined) return this.finalStats;
     const { pool, driver } = this;
-    if (pool === undefined || driver === undefined) return sumStats('none', []);
+    if (pool === undefined || driver === undefined) return this.withRefusals(sumStats('none', []));
     return this.statsOf(pool, await Promise.all(pool.slots.map((slot) => driver.counts(slot))));
   }
 
@@ -158,8 +188,9 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   private async start(): Promise<AddressInfo> {
     const capabilities = await detectCapabilities();
     const available = MECHANISMS.filter((candidate) => supports(capabilities, candidate));
-    const mechanism = this.requestedMechanism === 'auto' ? (available[0] as Mechanism) : this.requestedMechanism;
+    const mechanism = this.requestedMechanism === 'auto' ? autoMechanism(available, this.config) : this.requestedMechanism;
     if (!available.includes(mechanism)) throw new MechanismUnavailableError(mechanism, available);
+    checkEdgeOptions(mechanism, this.config);
 
     const init = {
       mechanism,
@@ -206,6 +237,9 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
       },
       disconnected: (info) => this.emit('disconnect', info),
       handlerFailed: (error, connection) => this.emit('handlerError', error, connection),
+      refused: (peer, reason) => {
+        if (this.listenerCount('refused') > 0) this.emit('refused', peer, reason);
+      },
       listenerFailed: (error) => {
         if (this.boundAddress !== null && this.listenerCount('error') > 0) this.emit('error', error);
       },
@@ -221,13 +255,23 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
         ...(counts[index] as ConnectionCounts),
       }),
     );
-    return sumStats(this.driver?.mechanism ?? 'none', threads);
+    return this.withRefusals(sumStats(this.driver?.mechanism ?? 'none', threads));
+  }
+
+  private withRefusals(totals: ThreadTotals): ServerStats {
+    const proxy = this.config.proxy?.refused;
+    return {
+      ...totals,
+      refused: this.config.admission.counts().refused,
+      proxyRefused: { notFromBalancer: proxy?.notFromBalancer ?? 0, invalid: proxy?.invalid ?? 0, timeout: proxy?.timeout ?? 0 },
+    };
   }
 
   private workerUp(driver: Driver, slot: WorkerSlot): void {
     driver.workerUp(slot).then(
       (serving) => {
-        if (serving) this.emit('workerStart', { thread: slot.index, threadId: slot.worker?.threadId ?? 0, restarts: slot.restarts });
+        if (serving)
+          this.emit('workerStart', { thread: slot.index, threadId: slot.worker?.threadId ?? 0, restarts: slot.restarts });
       },
       (error: unknown) => {
         if (this.listenerCount('error') > 0) this.emit('error', error as Error);

@@ -1,4 +1,4 @@
-import type { ConnectionCounts } from '@comm/server-core';
+import type { ConnectionCounts, ServerStatsBase } from '@comm/server-core';
 
 /** The counters of one thread of the pool. */
 export interface ThreadStats extends ConnectionCounts {
@@ -10,15 +10,18 @@ export interface ThreadStats extends ConnectionCounts {
   readonly restarts: number;
 }
 
-/** The whole server's counters: the sum over threads, and each thread's. */
-export interface ServerStats extends ConnectionCounts {
+/** The sum over threads, and each thread's. */
+export interface ThreadTotals extends ConnectionCounts {
   /** The mechanism in use. */
   readonly mechanism: string;
   readonly threads: readonly ThreadStats[];
 }
 
+/** The whole server's counters: the threads' totals, and what the admission rules and the PROXY gate turned away. */
+export interface ServerStats extends ThreadTotals, ServerStatsBase {}
+
 /** Adds up the threads' counters. */
-export function sumStats(mechanism: string, threads: readonly ThreadStats[]): ServerStats {
+export function sumStats(mechanism: string, threads: readonly ThreadStats[]): ThreadTotals {
   const sum = { connectionsOpen: 0, connectionsTotal: 0, linesIn: 0, bytesIn: 0, bytesOut: 0 };
   for (const thread of threads) {
     sum.connectionsOpen += thread.connectionsOpen;

@@ -90,7 +90,9 @@ describe.each(MECHANISMS)('worker faults, mechanism %s', (mechanism) => {
     const holders = MECHANISMS.includes('reuse-port') ? [false, true] : [false];
     for (const reusePort of holders) {
       const holder = net.createServer();
-      await new Promise<void>((resolve) => holder.listen({ port: 0, host: '127.0.0.1', reusePort } as net.ListenOptions, resolve));
+      await new Promise<void>((resolve) =>
+        holder.listen({ port: 0, host: '127.0.0.1', reusePort } as net.ListenOptions, resolve),
+      );
       const { port } = holder.address() as net.AddressInfo;
       try {
         const server = createServer({ mechanism, host: '127.0.0.1', port, threads: 1 });
@@ -178,11 +180,14 @@ describe('handler module forms and options', () => {
   });
 
   const unavailable = (['transfer', 'reuse-port'] as const).filter((name) => !MECHANISMS.includes(name));
-  it.skipIf(unavailable.length === 0)('forcing a mechanism this runtime lacks rejects with COMM_MECHANISM_UNAVAILABLE', async () => {
-    for (const mechanism of unavailable) {
-      const server = createServer({ port: 0, threads: 1, mechanism });
-      await expect(server.listen()).rejects.toMatchObject({ code: 'COMM_MECHANISM_UNAVAILABLE', mechanism });
-      await server.close();
-    }
-  });
+  it.skipIf(unavailable.length === 0)(
+    'forcing a mechanism this runtime lacks rejects with COMM_MECHANISM_UNAVAILABLE',
+    async () => {
+      for (const mechanism of unavailable) {
+        const server = createServer({ port: 0, threads: 1, mechanism });
+        await expect(server.listen()).rejects.toMatchObject({ code: 'COMM_MECHANISM_UNAVAILABLE', mechanism });
+        await server.close();
+      }
+    },
+  );
 });

@@ -59,11 +59,7 @@ export function closedCleanly(client: TestClient): Promise<boolean> {
 }
 
 /** Waits for an event, for at most `limit` ms, so a missing event fails the test instead of hanging it. */
-export async function eventWithin<T extends unknown[]>(
-  emitter: NodeJS.EventEmitter,
-  event: string,
-  limit = 20_000,
-): Promise<T> {
+export async function eventWithin<T extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, limit = 20_000): Promise<T> {
   const signal = AbortSignal.timeout(limit);
   return (await once(emitter, event, { signal })) as T;
 }

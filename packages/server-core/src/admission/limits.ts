@@ -112,6 +112,16 @@ export class AdmissionControl {
     this.maxConnectionsPerAddress = limitOf('maxConnectionsPerAddress', rules.maxConnectionsPerAddress);
   }
 
+  /** True when any rule is set: without one every client is admitted. */
+  get hasRules(): boolean {
+    return (
+      this.allow !== undefined ||
+      this.deny !== undefined ||
+      this.maxConnections !== Number.POSITIVE_INFINITY ||
+      this.maxConnectionsPerAddress !== Number.POSITIVE_INFINITY
+    );
+  }
+
   /** Connections admitted and not yet released. */
   get open(): number {
     return this.openCount;

@@ -1,7 +1,13 @@
 // How connections reach the worker threads, one driver per mechanism behind one interface. The
 // server picks the driver once, in `listen()`, and from then on only talks to the interface.
 import type { AddressInfo } from 'node:net';
-import { HandlerFailedError, type ConnectionCounts, type ServerConfig } from '@comm/server-core';
+import {
+  HandlerFailedError,
+  type ConnectionCounts,
+  type ProxyRefusalReason,
+  type RefusalReason,
+  type ServerConfig,
+} from '@comm/server-core';
 import { deserializeError, type WorkerFailedError } from '../errors.js';
 import type { ThreadedConnectionInfo, ThreadedDisconnectInfo, ThreadedServerEvents } from '../events.js';
 import type { Mechanism } from '../mechanism.js';
@@ -27,6 +33,7 @@ export interface DriverHost {
   disconnected(info: ThreadedDisconnectInfo): void;
   /** A handler or `setup` failed: the `handlerError` event. */
   handlerFailed(error: HandlerFailedError, connection: ThreadedConnectionInfo): void;
+  refused(peer: PeerInfo, reason: RefusalReason | ProxyRefusalReason): void;
   /** Listening failed after `listen()` resolved: the `error` event. */
   listenerFailed(error: Error): void;
 }

@@ -12,6 +12,7 @@ import {
   type Conversation,
   type ConversationConfig,
   type HandlerFailedError,
+  type ProxyInfo,
 } from '@comm/server-core';
 import { deserializeError, WorkerFailedError } from '../errors.js';
 import { assertNever } from '../exhaustive.js';
@@ -61,7 +62,7 @@ export class MainThreadIoDriver implements Driver {
   private config: ConversationConfig | undefined = undefined;
 
   constructor(private readonly host: DriverHost) {
-    this.acceptor = new MainThreadAcceptor(host, (socket, peer, slot) => this.serve(socket, peer, slot));
+    this.acceptor = new MainThreadAcceptor(host, (socket, peer, slot, { proxy }) => this.serve(socket, peer, slot, proxy), true);
     this.tallies = host.pool.slots.map(() => new ConnectionTally());
     this.workersKeepState = host.handlerUrl !== undefined;
   }
@@ -148,13 +149,17 @@ export class MainThreadIoDriver implements Driver {
     for (const record of this.remote.values()) record.conversation?.destroy();
   }
 
-  private serve(socket: Socket, peer: PeerInfo, slot: WorkerSlot): boolean {
+  private serve(socket: Socket, peer: PeerInfo, slot: WorkerSlot, proxy: ProxyInfo | undefined): boolean {
     prepareSocket(socket, this.host.config.listen);
     const tally = this.tallies[slot.index] as ConnectionTally;
     const record: RemoteRecord = { slot, worker: slot.worker, tally, conversation: undefined, pending: undefined };
     this.remote.set(peer.connectionId, record);
     if (this.workersKeepState) slot.post({ type: 'open', peer });
-    const conversation = serveConnection(socket, this.config as ConversationConfig, { connectionId: peer.connectionId, peer });
+    const conversation = serveConnection(socket, this.config as ConversationConfig, {
+      connectionId: peer.connectionId,
+      peer,
+      proxy,
+    });
     record.conversation = conversation;
     tally.opened(conversation as Conversation<never>);
     return true;

@@ -31,6 +31,7 @@ export abstract class WorkerIoDriver implements Driver {
       case 'closed':
         // A failing worker closes its connections before it exits: they count as closed by the failure.
         if (slot.state !== 'failing') slot.load = Math.max(0, slot.load - 1);
+        this.connectionClosed(message.info.connectionId);
         if (this.host.listens('disconnect')) this.host.disconnected(disconnectFromWorker(message.info, slot.index));
         return;
       case 'handler-error':
@@ -49,6 +50,9 @@ export abstract class WorkerIoDriver implements Driver {
         assertNever(message, 'worker message');
     }
   }
+
+  /** A connection a worker served has closed; a driver that keeps something per connection frees it. */
+  protected connectionClosed(_connectionId: number): void {}
 
   /** The workers run their conversations in their own time: nothing to do here. */
   workerDown(_slot: WorkerSlot, _error: WorkerFailedError): void {}
