@@ -69,7 +69,7 @@ export type FromWorker =
   | { type: 'fatal'; error: SerializedError };
 
 /** The worker messages the pool handles itself. */
-export type PoolMessage = Extract<FromWorker, { type: 'ready' | 'load-failed' | 'fatal' | 'stats' }>;
+type PoolMessage = Extract<FromWorker, { type: 'ready' | 'load-failed' | 'fatal' | 'stats' }>;
 
 /** The worker messages the pool passes on to the mechanism's driver. */
 export type DriverMessage = Exclude<FromWorker, PoolMessage>;

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { availableMechanisms, createServer, type ThreadedServer, type ThreadedServerOptions } from '../dist/index.js';
 import { connectClient, destroyClients, type TestClient } from '@comm/test-helpers';
 
-export { connectClient, destroyClients, exchange, settle, TestClient } from '@comm/test-helpers';
+export { connectClient, destroyClients, exchange, TestClient } from '@comm/test-helpers';
 
 /** Absolute path of a file in test/fixtures. */
 export function fixture(name: string): string {
