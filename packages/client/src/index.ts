@@ -1,13 +1,5 @@
-export {
-  connect,
-  CommClient,
-  BYE,
-  DEFAULT_WINDOW,
-  type ConnectOptions,
-  type ConnectOptionsWithHost,
-  type RequestOptions,
-  type PipelineOptions,
-} from './client.js';
+export { connect, type ConnectOptions, type ConnectOptionsWithHost } from './connect.js';
+export { CommClient, BYE, DEFAULT_WINDOW, type RequestOptions, type PipelineOptions } from './client.js';
 export { runInteractive, PROMPT, type InteractiveEnd, type InteractiveOptions } from './interactive.js';
 export {
   ConnectionRefusedError,
