@@ -1,12 +1,10 @@
 import type { Socket } from 'node:net';
-import { InvalidOptionError, type CommError } from '@comm/protocol';
+import type { CommError } from '@comm/protocol';
 import { checkLine, checkMilliseconds } from './checks.js';
 import { BYE, Connection } from './connection.js';
 import { AbortedError, ClientClosedError, CommTimeoutError } from './errors.js';
-import { PendingRequest, PipelineSink } from './reply-slots.js';
-
-/** Lines in flight per pipeline: 1024 lines of 64 bytes keep a loopback pipe full. */
-export const DEFAULT_WINDOW = 1024;
+import { flatten, replyBatches, type PipelineOptions } from './pipeline.js';
+import { PendingRequest } from './reply-slots.js';
 
 /** Options of one {@link CommClient.request}. */
 export interface RequestOptions {
@@ -14,16 +12,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds to wait for the reply; overrides the client's `timeout`. 0 for no limit. */
   timeout?: number;
-}
-
-/** Options of {@link CommClient.pipeline}. */
-export interface PipelineOptions {
-  /** The most lines sent whose replies have not been taken yet. Default 1024. */
-  window?: number;
-  /** Milliseconds without any reply while replies are owed; overrides the client's `timeout`. */
-  timeout?: number;
-  /** Stops the pipeline with `COMM_ABORTED`. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -125,35 +113,7 @@ export class CommClient {
    * ```
    */
   pipeline(lines: AsyncIterable<string> | Iterable<string>, options: PipelineOptions = {}): AsyncIterableIterator<string> {
-    const batches = this.pipelineBatches(lines, options);
-    let batch: string[] = [];
-    let index = 0;
-    let fetching: Promise<IteratorResult<string, undefined>> | undefined;
-    // A hand-written iterator over the batches: one resolved promise per reply, where an
-    // async generator's yield would cost several turns of the microtask queue.
-    const iterator: AsyncIterableIterator<string> = {
-      next(): Promise<IteratorResult<string, undefined>> {
-        if (index < batch.length) return Promise.resolve({ value: batch[index++] as string, done: false });
-        if (fetching !== undefined) return fetching.then(() => iterator.next());
-        fetching = batches.next().then((step): IteratorResult<string, undefined> => {
-          fetching = undefined;
-          if (step.done === true) return { value: undefined, done: true };
-          batch = step.value;
-          index = 1;
-          return { value: batch[0] as string, done: false };
-        });
-        return fetching;
-      },
-      async return(): Promise<IteratorResult<string, undefined>> {
-        batch = [];
-        await batches.return(undefined);
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator](): AsyncIterableIterator<string> {
-        return iterator;
-      },
-    };
-    return iterator;
+    return flatten(this.pipelineBatches(lines, options));
   }
 
   /**
@@ -167,147 +127,11 @@ export class CommClient {
    * for await (const replies of client.pipelineBatches(lines)) process.stdout.write(replies.join('\n') + '\n');
    * ```
    */
-  async *pipelineBatches(
+  pipelineBatches(
     lines: AsyncIterable<string> | Iterable<string>,
     options: PipelineOptions = {},
   ): AsyncGenerator<string[], void, undefined> {
-    const window = options.window ?? DEFAULT_WINDOW;
-    if (!Number.isSafeInteger(window) || window < 1) {
-      throw new InvalidOptionError(`window must be a whole number of lines >= 1, got ${String(window)}`);
-    }
-    if (typeof lines === 'string' || lines === null || typeof lines !== 'object') {
-      throw new InvalidOptionError('lines must be an iterable of strings, such as an array or a generator');
-    }
-    const connection = this.connection;
-    const timeout = checkMilliseconds(options.timeout, 'timeout', connection.timeout);
-    connection.checkOpen();
-    const sink = new PipelineSink();
-    const signal = options.signal;
-    const onAbort = (): void => sink.abort(new AbortedError(this.address, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-    const stopListening = connection.onClose((error) => sink.fail(error));
-    let sourceDone = false;
-    /** A failure reading `lines` (or a line with a break): thrown once the replies before it are yielded. */
-    let sourceError: unknown;
-    let byeSeen = false;
-    let pumpWaiting: (() => void) | undefined;
-    const stopped = (): boolean => sink.abortError !== undefined || sink.error !== undefined || sink.abandoned;
-    const roomLater = (): Promise<boolean> =>
-      new Promise<void>((resolve) => {
-        pumpWaiting = resolve;
-      }).then(() => !stopped());
-    /** Sends one line of the source; false once the source is done (BYE). */
-    const take = (line: string): boolean => {
-      if (line === BYE) {
-        byeSeen = true;
-        return false;
-      }
-      checkLine(line);
-      connection.checkOpen();
-      if (sink.outstanding++ === 0) sink.waitingSince = Date.now();
-      sink.inFlight++;
-      connection.send(line, sink);
-      return true;
-    };
-    const pump = async (): Promise<void> => {
-      if (Symbol.asyncIterator in lines) {
-        for await (const line of lines) {
-          if (stopped() || (sink.inFlight >= window && !(await roomLater())) || !take(line)) return;
-        }
-        return;
-      }
-      // A synchronous source fills the room in the window in one go, without an await per line.
-      const iterator = lines[Symbol.iterator]();
-      try {
-        for (;;) {
-          if (stopped() || (sink.inFlight >= window && !(await roomLater()))) return;
-          connection.checkOpen();
-          const room = window - sink.inFlight;
-          const run: string[] = [];
-          let ended = false;
-          try {
-            while (run.length < room) {
-              const step = iterator.next();
-              if (step.done === true || step.value === BYE) {
-                byeSeen = step.done !== true;
-                ended = true;
-                break;
-              }
-              checkLine(step.value);
-              run.push(step.value);
-            }
-          } finally {
-            // The lines before a bad one still go, and get their replies.
-            if (run.length > 0) {
-              if (sink.outstanding === 0) sink.waitingSince = Date.now();
-              sink.outstanding += run.length;
-              sink.inFlight += run.length;
-              connection.sendMany(run, sink);
-            }
-          }
-          if (ended) return;
-        }
-      } finally {
-        iterator.return?.();
-      }
-    };
-
-    let timer: NodeJS.Timeout | undefined;
-    const checkProgress = (): void => {
-      timer = undefined;
-      if (stopped()) return;
-      const quietFor = Date.now() - Math.max(connection.lastDataAt, sink.waitingSince);
-      if (sink.outstanding > 0 && quietFor >= timeout) {
-        sink.fail(new CommTimeoutError('reply', this.address, timeout));
-        return;
-      }
-      timer = setTimeout(checkProgress, sink.outstanding > 0 ? timeout - quietFor : timeout).unref();
-    };
-    if (timeout > 0) timer = setTimeout(checkProgress, timeout).unref();
-
-    void pump().then(
-      () => {
-        sourceDone = true;
-        sink.notify();
-      },
-      (error: unknown) => {
-        sourceError = error;
-        sourceDone = true;
-        sink.notify();
-      },
-    );
-
-    try {
-      for (;;) {
-        if (sink.abortError !== undefined) throw sink.abortError;
-        if (sink.buffered > 0) {
-          const { replies, error } = sink.takeAll();
-          if (pumpWaiting !== undefined && sink.inFlight < window) {
-            const wake = pumpWaiting;
-            pumpWaiting = undefined;
-            wake();
-          }
-          if (replies.length > 0) yield replies;
-          if (error !== undefined) throw error;
-          continue;
-        }
-        if (sink.error !== undefined) throw sink.error;
-        if (sourceDone && sink.inFlight === 0) {
-          if (sourceError !== undefined) throw sourceError;
-          break;
-        }
-        await sink.changed();
-      }
-      if (byeSeen) await this.close();
-    } finally {
-      sink.abandoned = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      stopListening();
-      // Not awaited: the pump may be blocked reading a slow source; it stops at its next line.
-      pumpWaiting?.();
-    }
+    return replyBatches(this.connection, lines, options);
   }
 
   /**

@@ -1,5 +1,6 @@
 export { connect, type ConnectOptions, type ConnectOptionsWithHost } from './connect.js';
-export { CommClient, DEFAULT_WINDOW, type RequestOptions, type PipelineOptions } from './client.js';
+export { CommClient, type RequestOptions } from './client.js';
+export { DEFAULT_WINDOW, type PipelineOptions } from './pipeline.js';
 export { BYE } from './connection.js';
 export { runInteractive, PROMPT, type InteractiveEnd, type InteractiveOptions } from './interactive.js';
 export {

@@ -77,6 +77,13 @@ export class PipelineSink implements ReplySlot {
     return this.replies.length - this.head;
   }
 
+  /** Counts `count` more lines sent to this slot. */
+  sent(count: number): void {
+    if (this.outstanding === 0) this.waitingSince = Date.now();
+    this.outstanding += count;
+    this.inFlight += count;
+  }
+
   receive(items: DecodedItem[], start: number, end: number, address: string): void {
     this.outstanding -= end - start;
     if (this.abandoned) return;
