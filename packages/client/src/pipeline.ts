@@ -31,9 +31,13 @@ abstract class LineReader {
   ended = false;
   /** It ended at a `BYE` line. */
   bye = false;
+  /** Why reading failed, if it did. */
   error: unknown;
   /** The source said it is done, so it is owed no `return()`. */
   protected done = false;
+
+  /** {@link read} gives a promise (an asynchronous source). */
+  abstract readonly waits: boolean;
 
   /**
    * Reads up to `room` lines (a synchronous source) or one step (an asynchronous one, whose
@@ -43,10 +47,10 @@ abstract class LineReader {
   /** The lines of what {@link read} gave: at least one unless reading ended. */
   abstract runOf(read: Read): string[];
   /** Lets a source that did not finish (BYE, a bad line, a stop) clean up, e.g. run a generator's `finally`. */
-  abstract close(): unknown;
+  abstract close(): void | Promise<void>;
 
-  /** Adds a step of the source to `run`; false once reading ends. */
-  protected take(step: IteratorResult<string>, run: string[]): boolean {
+  /** True if the step is a line to send (checked); false once reading ends. */
+  protected takes(step: IteratorResult<string>): step is IteratorYieldResult<string> {
     if (step.done === true || step.value === BYE) {
       this.done = step.done === true;
       this.bye = !this.done;
@@ -54,7 +58,6 @@ abstract class LineReader {
       return false;
     }
     checkLine(step.value);
-    run.push(step.value);
     return true;
   }
 
@@ -65,6 +68,8 @@ abstract class LineReader {
 }
 
 class SyncLineReader extends LineReader {
+  readonly waits = false;
+
   constructor(private readonly iterator: Iterator<string>) {
     super();
   }
@@ -72,7 +77,11 @@ class SyncLineReader extends LineReader {
   read(room: number): string[] {
     const run: string[] = [];
     try {
-      while (run.length < room && this.take(this.iterator.next(), run));
+      while (run.length < room) {
+        const step = this.iterator.next();
+        if (!this.takes(step)) break;
+        run.push(step.value);
+      }
     } catch (error) {
       this.fail(error);
     }
@@ -89,6 +98,8 @@ class SyncLineReader extends LineReader {
 }
 
 class AsyncLineReader extends LineReader {
+  readonly waits = true;
+
   constructor(private readonly iterator: AsyncIterator<string>) {
     super();
   }
@@ -98,13 +109,14 @@ class AsyncLineReader extends LineReader {
   }
 
   runOf(read: Read): string[] {
-    const run: string[] = [];
+    const step = read as IteratorResult<string>;
     try {
-      this.take(read as IteratorResult<string>, run);
+      // A one-line literal: an empty array's first push would allocate room for 17.
+      if (this.takes(step)) return [step.value];
     } catch (error) {
       this.fail(error);
     }
-    return run;
+    return [];
   }
 
   async close(): Promise<void> {
@@ -190,7 +202,10 @@ class Pipeline {
     try {
       while (!this.stopped() && (sink.inFlight < this.window || (await this.roomLater()))) {
         connection.checkOpen();
-        const run = reader.runOf(await reader.read(this.window - sink.inFlight));
+        const read = reader.read(this.window - sink.inFlight);
+        // A synchronous run goes out in this turn: after an await, its write would wait for
+        // the consumer to handle the replies it was just given, and the server for the write.
+        const run = reader.runOf(reader.waits ? await read : (read as Read));
         // Reading may have waited: the pipeline may be over, or the client closing.
         if (this.stopped()) return;
         // The lines before a bad one still go, and get their replies.
