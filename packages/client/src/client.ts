@@ -1,78 +1,10 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import {
-  CommError,
-  InvalidOptionError,
-  InvalidUtf8Error,
-  LineDecoder,
-  LineHasBreakError,
-  LineTooLongError,
-  checkMaxLineLength,
-  formatEndpoint,
-  type DecodedItem,
-  type LineError,
-} from '@comm/protocol';
-import { resolveTarget, type AddressInput, type Target } from './address.js';
-import {
-  AbortedError,
-  ClientClosedError,
-  CommTimeoutError,
-  ConnectFailedError,
-  ConnectionLostError,
-  ConnectionRefusedError,
-  HostNotFoundError,
-} from './errors.js';
-
-/** The line that ends a conversation (R10). */
-export const BYE = 'BYE';
-
-const DEFAULT_CONNECT_TIMEOUT = 10_000;
-const DEFAULT_CLOSE_TIMEOUT = 5_000;
-/** Lines in flight per pipeline: 1024 lines of 64 bytes keep a loopback pipe full. */
-export const DEFAULT_WINDOW = 1024;
-/** A batch of outgoing lines is written once it reaches this many UTF-16 units. */
-const FLUSH_AT_CHARS = 64 * 1024;
-
-/** Options of {@link connect}. */
-export interface ConnectOptions {
-  /** Port, default 2000 (R1). */
-  port?: number;
-  /** 4 or 6 forces that family; 0 (default) tries both as Node's family auto-selection does. */
-  family?: 0 | 4 | 6;
-  /** The scope of an IPv6 link-local address: an interface name (`'eth0'`) or index. */
-  scopeId?: string | number;
-  /** The IPv6 flow label. Only 0 is accepted: Node's `net` cannot set it. */
-  flowinfo?: number;
-  /** Milliseconds to wait for the connection, name lookup included; 0 for no limit. Default 10,000. */
-  connectTimeout?: number;
-  /**
-   * Milliseconds to wait for a reply; 0 (default) for no limit. The default for
-   * {@link CommClient.request}, and for {@link CommClient.pipeline} the longest wait
-   * without any reply while replies are owed.
-   */
-  timeout?: number;
-  /** Milliseconds `close()` waits for the `BYE` reply and the server's close. Default 5,000. */
-  closeTimeout?: number;
-  /** Disable Nagle's algorithm, so each line leaves at once. Default `true`: this is an interactive protocol. */
-  noDelay?: boolean;
-  /** TCP keep-alive probes, so a dead peer is noticed on an idle connection. Default `false`. */
-  keepAlive?: boolean;
-  /** Milliseconds of idleness before the first keep-alive probe; 0 keeps the system's value. */
-  keepAliveInitialDelay?: number;
-  /** Try IPv6 and IPv4 addresses of a host name in turn (RFC 8305). Default: Node's default (on). */
-  autoSelectFamily?: boolean;
-  /** Milliseconds each address gets before the next is tried, with `autoSelectFamily`. */
-  autoSelectFamilyAttemptTimeout?: number;
-  /** The longest reply line accepted, in bytes (R7). Default 65,536. */
-  maxLineLength?: number;
-  /** Aborts the connect. */
-  signal?: AbortSignal;
-}
-
-/** {@link ConnectOptions} with the host inside, for `connect({ host, ... })`. */
-export interface ConnectOptionsWithHost extends ConnectOptions {
-  /** A host name, an IPv4 or IPv6 address (brackets optional), or `fe80::1%eth0`. */
-  host: string;
-}
+import type { Socket } from 'node:net';
+import type { CommError } from '@comm/protocol';
+import { checkLine, checkMilliseconds } from './checks.js';
+import { BYE, Connection } from './connection.js';
+import { AbortedError, ClientClosedError, CommTimeoutError } from './errors.js';
+import { flatten, replyBatches, type PipelineOptions } from './pipeline.js';
+import { PendingRequest } from './reply-slots.js';
 
 /** Options of one {@link CommClient.request}. */
 export interface RequestOptions {
@@ -81,259 +13,6 @@ export interface RequestOptions {
   /** Milliseconds to wait for the reply; overrides the client's `timeout`. 0 for no limit. */
   timeout?: number;
 }
-
-/** Options of {@link CommClient.pipeline}. */
-export interface PipelineOptions {
-  /** The most lines sent whose replies have not been taken yet. Default 1024. */
-  window?: number;
-  /** Milliseconds without any reply while replies are owed; overrides the client's `timeout`. */
-  timeout?: number;
-  /** Stops the pipeline with `COMM_ABORTED`. */
-  signal?: AbortSignal;
-}
-
-function checkMilliseconds(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || value > 2 ** 31 - 1) {
-    throw new InvalidOptionError(`${name} must be milliseconds from 0 to 2147483647, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkLine(line: string): void {
-  if (typeof line !== 'string') throw new InvalidOptionError(`a line must be a string, got ${typeof line}`);
-  if (line.indexOf('\n') !== -1 || line.indexOf('\r') !== -1) throw new LineHasBreakError();
-}
-
-/** Something waiting for replies, in the order the lines were sent: one, or a run of them (a pipeline). */
-interface ReplySlot {
-  /** Takes the replies `items[start, end)`, all of them this slot's. */
-  receive(items: DecodedItem[], start: number, end: number, client: CommClient): void;
-  fail(error: CommError): void;
-}
-
-/** A reply error for the line it answers: the message names the server. */
-function replyError(item: LineError, address: string): LineError {
-  if (item instanceof LineTooLongError) {
-    return new LineTooLongError(
-      item.maxLineLength,
-      `reply line too long: more than ${item.maxLineLength} bytes from ${address}`,
-    );
-  }
-  return new InvalidUtf8Error(`invalid utf-8 in reply from ${address}`);
-}
-
-/** One `request()`: settles once, and after that a late reply is dropped. */
-class PendingRequest implements ReplySlot {
-  settled = false;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  readonly onAbort = (): void => {
-    this.fail(new AbortedError(this.address, { cause: this.signal?.reason }));
-  };
-
-  constructor(
-    private readonly address: string,
-    private readonly resolve: (reply: string) => void,
-    private readonly reject: (error: CommError) => void,
-  ) {}
-
-  receive(items: DecodedItem[], start: number, _end: number, client: CommClient): void {
-    const item = items[start] as DecodedItem;
-    if (typeof item === 'string') this.settle(() => this.resolve(item));
-    else this.fail(replyError(item, client.address));
-  }
-
-  fail(error: CommError): void {
-    this.settle(() => this.reject(error));
-  }
-
-  private settle(action: () => void): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    action();
-  }
-}
-
-/** The shared slot of every line one `pipeline()` sent: replies queue here for its consumer. */
-class PipelineSink implements ReplySlot {
-  /** Sent, reply not arrived. */
-  outstanding = 0;
-  /** Sent, reply not yet taken by the consumer: what the window bounds. */
-  inFlight = 0;
-  /** When `outstanding` last went from 0 to 1, for the no-progress timeout. */
-  waitingSince = 0;
-  /** The consumer is gone: replies still owed are read and dropped. */
-  abandoned = false;
-  /** A failure of the whole pipeline (connection lost, timeout), thrown once the replies before it are taken. */
-  error: CommError | undefined;
-  /** Thrown at once: the caller asked to stop. */
-  abortError: CommError | undefined;
-  /** Replies, and reply errors (R7, R8) in the place of their reply. */
-  private replies: Array<string | CommError> = [];
-  private errorsBuffered = 0;
-  private head = 0;
-  private wake: (() => void) | undefined;
-
-  get buffered(): number {
-    return this.replies.length - this.head;
-  }
-
-  receive(items: DecodedItem[], start: number, end: number, client: CommClient): void {
-    this.outstanding -= end - start;
-    if (this.abandoned) return;
-    for (let index = start; index < end; index++) {
-      const item = items[index] as DecodedItem;
-      if (typeof item !== 'string') {
-        items[index] = replyError(item, client.address);
-        this.errorsBuffered++;
-      }
-    }
-    if (this.head === this.replies.length && start === 0 && end === items.length) {
-      // The usual case when streaming: a whole read's replies become the next batch, uncopied.
-      this.replies = items as Array<string | CommError>;
-      this.head = 0;
-    } else {
-      for (let index = start; index < end; index++) this.replies.push(items[index] as string | CommError);
-    }
-    this.notify();
-  }
-
-  fail(error: CommError): void {
-    if (this.error === undefined && !this.abandoned) this.error = error;
-    this.notify();
-  }
-
-  abort(error: CommError): void {
-    this.abortError ??= error;
-    this.notify();
-  }
-
-  /**
-   * Takes every reply that has arrived, up to the first reply error (which is taken too and
-   * returned apart, so the replies before it are not lost).
-   */
-  takeAll(): { replies: string[]; error: CommError | undefined } {
-    const all = this.replies;
-    let end = all.length;
-    if (this.errorsBuffered > 0) {
-      end = this.head;
-      while (end < all.length && typeof all[end] === 'string') end++;
-    }
-    const replies = (this.head === 0 && end === all.length ? all : all.slice(this.head, end)) as string[];
-    let error: CommError | undefined;
-    if (end < all.length) {
-      error = all[end++] as CommError;
-      this.errorsBuffered--;
-    }
-    this.inFlight -= end - this.head;
-    if (end === all.length) {
-      this.replies = [];
-      this.head = 0;
-    } else {
-      this.head = end;
-    }
-    return { replies, error };
-  }
-
-  /** Resolves at the next reply, error, or {@link notify}. */
-  changed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  notify(): void {
-    const wake = this.wake;
-    if (wake !== undefined) {
-      this.wake = undefined;
-      wake();
-    }
-  }
-}
-
-/** The `BYE` line's slot: its reply means every earlier reply has arrived (R10). */
-class ByeSlot implements ReplySlot {
-  constructor(
-    private readonly onReply: (reply: string | CommError) => void,
-    private readonly reject: (error: CommError) => void,
-  ) {}
-
-  receive(items: DecodedItem[], start: number, _end: number, client: CommClient): void {
-    const item = items[start] as DecodedItem;
-    // Even a bad reply is the BYE's reply: every earlier one has arrived and the server closes.
-    this.onReply(typeof item === 'string' ? item : replyError(item, client.address));
-  }
-
-  fail(error: CommError): void {
-    this.reject(error);
-  }
-}
-
-/**
- * The slots in the order of their lines, run-length encoded: the lines of one pipeline that
- * follow each other share one entry, so streaming costs no entry per line.
- */
-class SlotQueue {
-  private slots: Array<ReplySlot | undefined> = [];
-  private counts: number[] = [];
-  private head = 0;
-  private total = 0;
-
-  /** Replies owed, over all slots. */
-  get length(): number {
-    return this.total;
-  }
-
-  /** Queues `count` replies for `slot`, after every reply queued before. */
-  push(slot: ReplySlot, count = 1): void {
-    const last = this.slots.length - 1;
-    if (last >= this.head && this.slots[last] === slot) this.counts[last]! += count;
-    else {
-      this.slots.push(slot);
-      this.counts.push(count);
-    }
-    this.total += count;
-  }
-
-  /** The slot the next reply belongs to, and how many replies in a row are its. */
-  peek(): { slot: ReplySlot; count: number } | undefined {
-    const slot = this.slots[this.head];
-    return slot === undefined ? undefined : { slot, count: this.counts[this.head] as number };
-  }
-
-  /** Marks `count` replies of the head slot as delivered. */
-  consume(count: number): void {
-    this.total -= count;
-    const left = (this.counts[this.head] as number) - count;
-    this.counts[this.head] = left;
-    if (left > 0) return;
-    this.slots[this.head++] = undefined;
-    if (this.head === this.slots.length) {
-      this.slots.length = 0;
-      this.counts.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.slots.length) {
-      this.slots = this.slots.slice(this.head);
-      this.counts = this.counts.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** Empties the queue and returns each slot that was waiting, once. */
-  drain(): ReplySlot[] {
-    const rest = this.slots.slice(this.head) as ReplySlot[];
-    this.slots = [];
-    this.counts = [];
-    this.head = 0;
-    this.total = 0;
-    return rest;
-  }
-}
-
-type ClientState = 'open' | 'closing' | 'closed';
 
 /**
  * One connection to a comm server. Lines may be sent without waiting (pipelining, R9);
@@ -349,92 +28,37 @@ type ClientState = 'open' | 'closing' | 'closed';
 export class CommClient {
   /** The address as errors name it, e.g. `[::1]:2000` or `example.com:2000 (192.0.2.7:2000)`. */
   readonly address: string;
-  private readonly socket: Socket;
-  private readonly decoder: LineDecoder;
-  private readonly slots = new SlotQueue();
-  private readonly timeout: number;
-  private readonly closeTimeout: number;
-  private state: ClientState = 'open';
-  private outgoing: string[] = [];
-  private outgoingChars = 0;
-  private flushScheduled = false;
-  private lastDataAt = Date.now();
-  /** A line that came when no reply was owed (e.g. `ERR COMM_SERVER_BUSY`), for the error that follows. */
-  private unsolicited: string | undefined;
-  private closing: Promise<void> | undefined;
-  private closedError: CommError | undefined;
-  private readonly closeListeners: Array<() => void> = [];
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    if (this.outgoing.length === 0 || this.socket.destroyed) return;
-    const lines = this.outgoing;
-    this.outgoing = [];
-    this.outgoingChars = 0;
-    // Each line was checked for CR and LF when it was queued (to fail the right request),
-    // so the batch goes out as one string, without the copy into a Buffer that encodeLines makes.
-    this.socket.write(`${lines.join('\n')}\n`);
-  };
+  private readonly connection: Connection;
 
   /** @internal Use {@link connect}. */
   constructor(socket: Socket, address: string, options: { timeout: number; closeTimeout: number; maxLineLength: number }) {
-    this.socket = socket;
     this.address = address;
-    this.timeout = options.timeout;
-    this.closeTimeout = options.closeTimeout;
-    this.decoder = new LineDecoder({ maxLineLength: options.maxLineLength });
-    socket.on('data', (chunk: Buffer) => {
-      this.lastDataAt = Date.now();
-      const items = this.decoder.push(chunk);
-      if (items.length > 0) this.deliver(items);
-    });
-    socket.on('end', () => {
-      // Unlike a server (R11), a client does not take bytes without LF as a reply: every
-      // reply ends with LF (R2), so they are the front of a reply cut off by the close.
-      const cut = this.decoder.pendingBytes;
-      if (cut > 0) {
-        this.lose(
-          new ConnectionLostError(this.address, `the server closed the connection in the middle of a reply, after ${cut} bytes of it`),
-        );
-      }
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.lose(new ConnectionLostError(this.address, error.code ?? error.message, { cause: error }));
-    });
-    socket.on('close', () => {
-      const owed = this.slots.length;
-      const said = this.unsolicited === undefined ? '' : `; the server said '${this.unsolicited}'`;
-      this.lose(
-        new ConnectionLostError(
-          this.address,
-          `the server closed the connection with ${owed} ${owed === 1 ? 'reply' : 'replies'} owed${said}`,
-        ),
-      );
-    });
+    this.connection = new Connection(socket, address, options);
   }
 
   /** Replies owed by the server: lines sent (or about to be) whose reply has not arrived. */
   get pending(): number {
-    return this.slots.length;
+    return this.connection.pending;
   }
 
   /** True once the connection is closed, or closing after `close()` or a `BYE` line. */
   get closed(): boolean {
-    return this.state !== 'open';
+    return this.connection.state !== 'open';
   }
 
   /** The address the socket connected to (after name lookup), e.g. `'::1'`. */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.connection.socket.remoteAddress;
   }
 
   /** The local port of the connection, to find it in `ss` or a server's log. */
   get localPort(): number | undefined {
-    return this.socket.localPort;
+    return this.connection.socket.localPort;
   }
 
   /** `'IPv4'` or `'IPv6'`: the family the connection uses. */
   get remoteFamily(): string | undefined {
-    return this.socket.remoteFamily;
+    return this.connection.socket.remoteFamily;
   }
 
   /**
@@ -452,11 +76,12 @@ export class CommClient {
   request(line: string, options: RequestOptions = {}): Promise<string> {
     try {
       checkLine(line);
-      const timeout = checkMilliseconds(options.timeout, 'timeout', this.timeout);
-      if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
+      const connection = this.connection;
+      const timeout = checkMilliseconds(options.timeout, 'timeout', connection.timeout);
+      connection.checkOpen();
       const signal = options.signal;
       if (signal?.aborted) throw new AbortedError(this.address, { cause: signal.reason });
-      if (line === BYE) return this.sendBye();
+      if (line === BYE) return connection.sendBye();
       return new Promise<string>((resolve, reject) => {
         const slot = new PendingRequest(this.address, resolve, reject);
         if (timeout > 0) {
@@ -466,7 +91,7 @@ export class CommClient {
           slot.signal = signal;
           signal.addEventListener('abort', slot.onAbort, { once: true });
         }
-        this.send(line, slot);
+        connection.send(line, slot);
       });
     } catch (error) {
       return Promise.reject(error);
@@ -488,35 +113,7 @@ export class CommClient {
    * ```
    */
   pipeline(lines: AsyncIterable<string> | Iterable<string>, options: PipelineOptions = {}): AsyncIterableIterator<string> {
-    const batches = this.pipelineBatches(lines, options);
-    let batch: string[] = [];
-    let index = 0;
-    let fetching: Promise<IteratorResult<string, undefined>> | undefined;
-    // A hand-written iterator over the batches: one resolved promise per reply, where an
-    // async generator's yield would cost several turns of the microtask queue.
-    const iterator: AsyncIterableIterator<string> = {
-      next(): Promise<IteratorResult<string, undefined>> {
-        if (index < batch.length) return Promise.resolve({ value: batch[index++] as string, done: false });
-        if (fetching !== undefined) return fetching.then(() => iterator.next());
-        fetching = batches.next().then((step): IteratorResult<string, undefined> => {
-          fetching = undefined;
-          if (step.done === true) return { value: undefined, done: true };
-          batch = step.value;
-          index = 1;
-          return { value: batch[0] as string, done: false };
-        });
-        return fetching;
-      },
-      async return(): Promise<IteratorResult<string, undefined>> {
-        batch = [];
-        await batches.return(undefined);
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator](): AsyncIterableIterator<string> {
-        return iterator;
-      },
-    };
-    return iterator;
+    return flatten(this.pipelineBatches(lines, options));
   }
 
   /**
@@ -530,148 +127,11 @@ export class CommClient {
    * for await (const replies of client.pipelineBatches(lines)) process.stdout.write(replies.join('\n') + '\n');
    * ```
    */
-  async *pipelineBatches(
+  pipelineBatches(
     lines: AsyncIterable<string> | Iterable<string>,
     options: PipelineOptions = {},
   ): AsyncGenerator<string[], void, undefined> {
-    const window = options.window ?? DEFAULT_WINDOW;
-    if (!Number.isSafeInteger(window) || window < 1) {
-      throw new InvalidOptionError(`window must be a whole number of lines >= 1, got ${String(window)}`);
-    }
-    if (typeof lines === 'string' || lines === null || typeof lines !== 'object') {
-      throw new InvalidOptionError('lines must be an iterable of strings, such as an array or a generator');
-    }
-    const timeout = checkMilliseconds(options.timeout, 'timeout', this.timeout);
-    if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
-    const sink = new PipelineSink();
-    const signal = options.signal;
-    const onAbort = (): void => sink.abort(new AbortedError(this.address, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-    const onClose = (): void => sink.fail(this.closedError ?? new ClientClosedError(this.address));
-    this.closeListeners.push(onClose);
-    let sourceDone = false;
-    /** A failure reading `lines` (or a line with a break): thrown once the replies before it are yielded. */
-    let sourceError: unknown;
-    let byeSeen = false;
-    let pumpWaiting: (() => void) | undefined;
-    const stopped = (): boolean => sink.abortError !== undefined || sink.error !== undefined || sink.abandoned;
-    const roomLater = (): Promise<boolean> =>
-      new Promise<void>((resolve) => {
-        pumpWaiting = resolve;
-      }).then(() => !stopped());
-    /** Sends one line of the source; false once the source is done (BYE). */
-    const take = (line: string): boolean => {
-      if (line === BYE) {
-        byeSeen = true;
-        return false;
-      }
-      checkLine(line);
-      if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
-      if (sink.outstanding++ === 0) sink.waitingSince = Date.now();
-      sink.inFlight++;
-      this.send(line, sink);
-      return true;
-    };
-    const pump = async (): Promise<void> => {
-      if (Symbol.asyncIterator in lines) {
-        for await (const line of lines) {
-          if (stopped() || (sink.inFlight >= window && !(await roomLater())) || !take(line)) return;
-        }
-        return;
-      }
-      // A synchronous source fills the room in the window in one go, without an await per line.
-      const iterator = lines[Symbol.iterator]();
-      try {
-        for (;;) {
-          if (stopped() || (sink.inFlight >= window && !(await roomLater()))) return;
-          if (this.state !== 'open') throw this.closedError ?? new ClientClosedError(this.address);
-          const room = window - sink.inFlight;
-          const run: string[] = [];
-          let ended = false;
-          try {
-            while (run.length < room) {
-              const step = iterator.next();
-              if (step.done === true || step.value === BYE) {
-                byeSeen = step.done !== true;
-                ended = true;
-                break;
-              }
-              checkLine(step.value);
-              run.push(step.value);
-            }
-          } finally {
-            // The lines before a bad one still go, and get their replies.
-            if (run.length > 0) {
-              if (sink.outstanding === 0) sink.waitingSince = Date.now();
-              sink.outstanding += run.length;
-              sink.inFlight += run.length;
-              this.sendMany(run, sink);
-            }
-          }
-          if (ended) return;
-        }
-      } finally {
-        iterator.return?.();
-      }
-    };
-
-    let timer: NodeJS.Timeout | undefined;
-    const checkProgress = (): void => {
-      timer = undefined;
-      if (stopped()) return;
-      const quietFor = Date.now() - Math.max(this.lastDataAt, sink.waitingSince);
-      if (sink.outstanding > 0 && quietFor >= timeout) {
-        sink.fail(new CommTimeoutError('reply', this.address, timeout));
-        return;
-      }
-      timer = setTimeout(checkProgress, sink.outstanding > 0 ? timeout - quietFor : timeout).unref();
-    };
-    if (timeout > 0) timer = setTimeout(checkProgress, timeout).unref();
-
-    void pump().then(
-      () => {
-        sourceDone = true;
-        sink.notify();
-      },
-      (error: unknown) => {
-        sourceError = error;
-        sourceDone = true;
-        sink.notify();
-      },
-    );
-
-    try {
-      for (;;) {
-        if (sink.abortError !== undefined) throw sink.abortError;
-        if (sink.buffered > 0) {
-          const { replies, error } = sink.takeAll();
-          if (pumpWaiting !== undefined && sink.inFlight < window) {
-            const wake = pumpWaiting;
-            pumpWaiting = undefined;
-            wake();
-          }
-          if (replies.length > 0) yield replies;
-          if (error !== undefined) throw error;
-          continue;
-        }
-        if (sink.error !== undefined) throw sink.error;
-        if (sourceDone && sink.inFlight === 0) {
-          if (sourceError !== undefined) throw sourceError;
-          break;
-        }
-        await sink.changed();
-      }
-      if (byeSeen) await this.close();
-    } finally {
-      sink.abandoned = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      const index = this.closeListeners.indexOf(onClose);
-      if (index !== -1) this.closeListeners.splice(index, 1);
-      // Not awaited: the pump may be blocked reading a slow source; it stops at its next line.
-      pumpWaiting?.();
-    }
+    return replyBatches(this.connection, lines, options);
   }
 
   /**
@@ -686,10 +146,7 @@ export class CommClient {
    * ```
    */
   close(): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
-    if (this.state === 'closed') return Promise.resolve();
-    void this.sendBye();
-    return this.closing ?? Promise.resolve();
+    return this.connection.close();
   }
 
   /**
@@ -697,224 +154,6 @@ export class CommClient {
    * `COMM_CLIENT_CLOSED` (or the given error).
    */
   destroy(error?: CommError): void {
-    this.lose(error ?? new ClientClosedError(this.address));
-  }
-
-  /** Sends `BYE` and resolves with its reply once the connection has closed (R10). */
-  private sendBye(): Promise<string> {
-    this.state = 'closing';
-    const deadline = this.closeTimeout;
-    let timer: NodeJS.Timeout | undefined;
-    let reply: string | CommError | undefined;
-    const done = new Promise<string>((resolve, reject) => {
-      if (deadline > 0) {
-        timer = setTimeout(() => {
-          const error = new CommTimeoutError('close', this.address, deadline);
-          this.lose(error);
-          reject(error);
-        }, deadline);
-      }
-      this.send(
-        BYE,
-        new ByeSlot((item) => {
-          reply = item;
-          // Our FIN after the BYE reply; the server closes its side (R10), and 'close' follows.
-          this.socket.end();
-        }, reject),
-      );
-      this.socket.once('close', () => {
-        if (typeof reply === 'string') resolve(reply);
-        else if (reply !== undefined) reject(reply);
-      });
-    }).finally(() => clearTimeout(timer));
-    this.closing = done.then(
-      () => undefined,
-      (error: unknown) => {
-        // Closed before the BYE reply (the server hung up, or destroy()): closed is what was asked.
-        const code = (error as { code?: unknown }).code;
-        if (code === 'COMM_CONNECTION_LOST' || code === 'COMM_CLIENT_CLOSED') return undefined;
-        throw error;
-      },
-    );
-    // When BYE came through request() or pipeline(), nobody may await close().
-    this.closing.catch(() => undefined);
-    return done;
-  }
-
-  private send(line: string, slot: ReplySlot): void {
-    this.slots.push(slot);
-    this.outgoing.push(line);
-    this.outgoingChars += line.length + 1;
-    this.scheduleFlush();
-  }
-
-  /** {@link send} for a run of lines that all belong to one slot. */
-  private sendMany(lines: string[], slot: ReplySlot): void {
-    this.slots.push(slot, lines.length);
-    let chars = 0;
-    for (let index = 0; index < lines.length; index++) chars += (lines[index] as string).length + 1;
-    if (this.outgoing.length === 0) this.outgoing = lines;
-    else for (let index = 0; index < lines.length; index++) this.outgoing.push(lines[index] as string);
-    this.outgoingChars += chars;
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.outgoingChars >= FLUSH_AT_CHARS) {
-      this.flush();
-    } else if (!this.flushScheduled) {
-      // Lines sent in the same turn of the event loop leave in one write.
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
-    }
-  }
-
-  /** Hands each reply to the slot of its line, in order (R9). */
-  private deliver(items: DecodedItem[]): void {
-    let index = 0;
-    while (index < items.length) {
-      const next = this.slots.peek();
-      if (next === undefined) {
-        const last = items[items.length - 1];
-        if (typeof last === 'string') this.unsolicited = last.slice(0, 200);
-        return;
-      }
-      const end = Math.min(items.length, index + next.count);
-      this.slots.consume(end - index);
-      next.slot.receive(items, index, end, this);
-      index = end;
-    }
-  }
-
-  /** The connection is gone: every reply still owed fails with `error`, once. */
-  private lose(error: CommError): void {
-    if (this.state !== 'closed') {
-      // After close() or BYE, later calls hear that the client was closed, not why the socket went.
-      this.closedError = this.state === 'closing' ? new ClientClosedError(this.address) : error;
-      this.state = 'closed';
-    }
-    this.outgoing = [];
-    if (!this.socket.destroyed) this.socket.destroy();
-    for (const slot of this.slots.drain()) slot.fail(error);
-    for (const listener of this.closeListeners.splice(0)) listener();
-  }
-}
-
-function isNameError(code: string | undefined): boolean {
-  return code === 'ENOTFOUND' || (code !== undefined && code.startsWith('EAI_'));
-}
-
-/** The system errors under a connect failure (several when more than one address was tried). */
-function leafErrors(error: NodeJS.ErrnoException): NodeJS.ErrnoException[] {
-  const nested = (error as { errors?: unknown }).errors;
-  return Array.isArray(nested) && nested.length > 0 ? (nested as NodeJS.ErrnoException[]) : [error];
-}
-
-/** Turns a connect failure from `net` into the client's error, naming the address tried. */
-function connectError(error: NodeJS.ErrnoException, target: Target): CommError {
-  const leaves = leafErrors(error);
-  const code = leaves[0]?.code ?? error.code;
-  if (isNameError(code)) {
-    const detail = code === 'ENOTFOUND' && target.family !== 0 ? `no IPv${target.family} address` : (code ?? 'lookup failed');
-    return new HostNotFoundError(target.display, detail, { cause: error });
-  }
-  const tried = leaves
-    .filter((leaf) => typeof (leaf as { address?: unknown }).address === 'string')
-    .map((leaf) => formatEndpoint(String((leaf as { address?: unknown }).address), target.port));
-  const literal = tried.length === 1 && tried[0] === target.display;
-  const address = tried.length === 0 || literal ? target.display : `${target.display} (${tried.join(', ')})`;
-  if (leaves.every((leaf) => leaf.code === 'ECONNREFUSED')) return new ConnectionRefusedError(address, { cause: error });
-  return new ConnectFailedError(address, code, { cause: error });
-}
-
-/**
- * Opens a connection to a comm server and resolves once it is established.
- *
- * The host may be a name (IPv6 and IPv4 addresses are tried in turn unless `family` forces
- * one), an IPv4 address, an IPv6 address with or without brackets, or a link-local address
- * with its scope (`fe80::1%eth0`, or the address plus `scopeId`: Python's 4-tuple).
- *
- * @throws (rejects) `COMM_CONNECTION_REFUSED`, `COMM_HOST_NOT_FOUND`, `COMM_TIMEOUT`,
- * `COMM_CONNECT_FAILED`, `COMM_ABORTED`, `COMM_FLOWINFO_UNSUPPORTED`, `COMM_INVALID_OPTION`.
- * @example
- * ```ts
- * const client = await connect('localhost', 2000, { connectTimeout: 5000 });
- * console.log(await client.request('hello'));
- * await client.close();
- *
- * const linkLocal = await connect({ host: 'fe80::1', scopeId: 'eth0', port: 2000 });
- * ```
- */
-export function connect(host: string, port?: number, options?: ConnectOptions): Promise<CommClient>;
-export function connect(options: ConnectOptionsWithHost): Promise<CommClient>;
-export function connect(
-  hostOrOptions: string | ConnectOptionsWithHost,
-  port?: number,
-  options: ConnectOptions = {},
-): Promise<CommClient> {
-  try {
-    const all: ConnectOptionsWithHost =
-      typeof hostOrOptions === 'string'
-        ? { ...options, host: hostOrOptions, ...(port === undefined ? {} : { port }) }
-        : hostOrOptions;
-    if (all === null || typeof all !== 'object') throw new InvalidOptionError('connect needs a host');
-    const addressInput: AddressInput = {
-      host: all.host,
-      port: all.port,
-      family: all.family,
-      scopeId: all.scopeId,
-      flowinfo: all.flowinfo,
-    };
-    const target = resolveTarget(addressInput);
-    const connectTimeout = checkMilliseconds(all.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT);
-    const settings = {
-      timeout: checkMilliseconds(all.timeout, 'timeout', 0),
-      closeTimeout: checkMilliseconds(all.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT),
-      maxLineLength: checkMaxLineLength(all.maxLineLength),
-    };
-    const keepAliveInitialDelay = checkMilliseconds(all.keepAliveInitialDelay, 'keepAliveInitialDelay', 0);
-    const signal = all.signal;
-    if (signal?.aborted) throw new AbortedError(target.display, { cause: signal.reason });
-    return new Promise<CommClient>((resolve, reject) => {
-      const socket = netConnect({
-        host: target.host,
-        port: target.port,
-        family: target.family,
-        noDelay: all.noDelay ?? true,
-        keepAlive: all.keepAlive ?? false,
-        keepAliveInitialDelay,
-        ...(all.autoSelectFamily === undefined ? {} : { autoSelectFamily: all.autoSelectFamily }),
-        ...(all.autoSelectFamilyAttemptTimeout === undefined
-          ? {}
-          : { autoSelectFamilyAttemptTimeout: all.autoSelectFamilyAttemptTimeout }),
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (error: CommError): void => {
-        cleanup();
-        socket.destroy();
-        reject(error);
-      };
-      const onError = (error: NodeJS.ErrnoException): void => fail(connectError(error, target));
-      const onAbort = (): void => fail(new AbortedError(target.display, { cause: signal?.reason }));
-      const cleanup = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        socket.off('error', onError);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      if (connectTimeout > 0) {
-        timer = setTimeout(() => fail(new CommTimeoutError('connect', target.display, connectTimeout)), connectTimeout);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        cleanup();
-        const remote = socket.remoteAddress;
-        const resolved = remote === undefined ? target.display : formatEndpoint(remote, target.port);
-        const address = resolved === target.display || remote === target.host ? target.display : `${target.display} (${resolved})`;
-        resolve(new CommClient(socket, address, settings));
-      });
-    });
-  } catch (error) {
-    return Promise.reject(error);
+    this.connection.lose(error ?? new ClientClosedError(this.address));
   }
 }

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CommError } from '@comm/protocol';
 import { packageVersion } from '@comm/protocol/options';
 import { USAGE, UsageError, parseCommandLine } from './args.js';
-import { connect } from './client.js';
+import { connect } from './connect.js';
 import { runFilter } from './filter.js';
 import { runInteractive } from './interactive.js';
 

@@ -1,13 +1,7 @@
-export {
-  connect,
-  CommClient,
-  BYE,
-  DEFAULT_WINDOW,
-  type ConnectOptions,
-  type ConnectOptionsWithHost,
-  type RequestOptions,
-  type PipelineOptions,
-} from './client.js';
+export { connect, type ConnectOptions, type ConnectOptionsWithHost } from './connect.js';
+export { CommClient, type RequestOptions } from './client.js';
+export { DEFAULT_WINDOW, type PipelineOptions } from './pipeline.js';
+export { BYE } from './connection.js';
 export { runInteractive, PROMPT, type InteractiveEnd, type InteractiveOptions } from './interactive.js';
 export {
   ConnectionRefusedError,

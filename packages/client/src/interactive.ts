@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { BYE, type CommClient } from './client.js';
+import type { CommClient } from './client.js';
+import { BYE } from './connection.js';
 
 /** The chapter's prompt. */
 export const PROMPT = 'Enter line: ';
