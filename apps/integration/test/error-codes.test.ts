@@ -41,7 +41,9 @@ describe('the error code registry', () => {
 
   it('every registered code is used by some package', () => {
     const all = packages.flatMap((name) => sourcesOf(join(packagesDir, name, 'src')).map((file) => readFileSync(file, 'utf8')));
-    const unused = Object.keys(ERROR_CODES).filter((code) => code !== 'COMM_ERROR' && !all.some((text) => text.includes(`'${code}'`)));
+    const unused = Object.keys(ERROR_CODES).filter(
+      (code) => code !== 'COMM_ERROR' && !all.some((text) => text.includes(`'${code}'`)),
+    );
     expect(unused).toEqual([]);
   });
 });

@@ -14,10 +14,14 @@ describe('resolveTarget', () => {
   });
 
   // The loopback interface exists everywhere; a scope must name an interface that exists.
-  const loopback = Object.keys(networkInterfaces()).find((name) => networkInterfaces()[name]?.some((entry) => entry.internal)) ?? 'lo';
+  const loopback =
+    Object.keys(networkInterfaces()).find((name) => networkInterfaces()[name]?.some((entry) => entry.internal)) ?? 'lo';
 
   it('keeps the scope of a link-local address, also in its URL form %25', () => {
-    expect(resolveTarget({ host: `fe80::1%${loopback}` })).toMatchObject({ host: `fe80::1%${loopback}`, display: `[fe80::1%${loopback}]:2000` });
+    expect(resolveTarget({ host: `fe80::1%${loopback}` })).toMatchObject({
+      host: `fe80::1%${loopback}`,
+      display: `[fe80::1%${loopback}]:2000`,
+    });
     expect(resolveTarget({ host: `[fe80::1%25${loopback}]` })).toMatchObject({ host: `fe80::1%${loopback}` });
   });
 
@@ -30,7 +34,10 @@ describe('resolveTarget', () => {
 
   it('refuses a link-local address without a scope, and a scope no interface has, before connecting', () => {
     expect(() => resolveTarget({ host: 'fe80::1' })).toThrow(
-      expect.objectContaining({ code: 'COMM_INVALID_OPTION', message: 'fe80::1 is a link-local address: give its interface, e.g. fe80::1%eth0, or scopeId' }),
+      expect.objectContaining({
+        code: 'COMM_INVALID_OPTION',
+        message: 'fe80::1 is a link-local address: give its interface, e.g. fe80::1%eth0, or scopeId',
+      }),
     );
     expect(() => resolveTarget({ host: 'FEBF::1' })).toThrow(/link-local/);
     expect(() => resolveTarget({ host: 'fe80::1%no-such-if0' })).toThrow(/no network interface named 'no-such-if0' for fe80::1/);
@@ -45,7 +52,9 @@ describe('resolveTarget', () => {
   });
 
   it('refuses a scope that contradicts the address or has no IPv6 address to go with', () => {
-    expect(() => resolveTarget({ host: `fe80::1%${loopback}`, scopeId: 'eth1' })).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
+    expect(() => resolveTarget({ host: `fe80::1%${loopback}`, scopeId: 'eth1' })).toThrow(
+      expect.objectContaining({ code: 'COMM_INVALID_OPTION' }),
+    );
     expect(() => resolveTarget({ host: 'localhost', scopeId: 'eth0' })).toThrow(/scopeId needs an IPv6 address/);
     expect(() => resolveTarget({ host: 'fe80::1', scopeId: -1 })).toThrow(/scopeId/);
     expect(() => resolveTarget({ host: 'fe80::1', scopeId: 'a b' })).toThrow(/scopeId/);
@@ -53,9 +62,14 @@ describe('resolveTarget', () => {
 
   it('refuses a non-zero flowinfo with COMM_FLOWINFO_UNSUPPORTED, since Node cannot set it', () => {
     expect(() => resolveTarget({ host: '::1', flowinfo: 5 })).toThrow(
-      expect.objectContaining({ code: 'COMM_FLOWINFO_UNSUPPORTED', message: expect.stringMatching(/cannot set the IPv6 flow label/) }),
+      expect.objectContaining({
+        code: 'COMM_FLOWINFO_UNSUPPORTED',
+        message: expect.stringMatching(/cannot set the IPv6 flow label/),
+      }),
     );
-    expect(() => resolveTarget({ host: '::1', flowinfo: 2 ** 20 })).toThrow(expect.objectContaining({ code: 'COMM_INVALID_OPTION' }));
+    expect(() => resolveTarget({ host: '::1', flowinfo: 2 ** 20 })).toThrow(
+      expect.objectContaining({ code: 'COMM_INVALID_OPTION' }),
+    );
   });
 
   it('forces a family, and refuses an address literal of the other one', () => {

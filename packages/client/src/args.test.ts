@@ -3,7 +3,14 @@ import { parseCommandLine } from './args.js';
 
 describe('parseCommandLine', () => {
   it('takes HOST and an optional PORT, 2000 by default', () => {
-    expect(parseCommandLine(['example.com'])).toEqual({ action: 'run', host: 'example.com', port: 2000, family: 0, timeout: undefined, maxLineLength: 65536 });
+    expect(parseCommandLine(['example.com'])).toEqual({
+      action: 'run',
+      host: 'example.com',
+      port: 2000,
+      family: 0,
+      timeout: undefined,
+      maxLineLength: 65536,
+    });
     expect(parseCommandLine(['::1', '2001'])).toMatchObject({ host: '::1', port: 2001 });
   });
 
@@ -36,6 +43,8 @@ describe('parseCommandLine', () => {
     [['--max-line-length', '1.5', 'h'], /--max-line-length expects a size/],
     [['--bogus', 'h'], /bogus/],
   ])('refuses %j as a usage error', (argv, message) => {
-    expect(() => parseCommandLine(argv)).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }));
+    expect(() => parseCommandLine(argv)).toThrow(
+      expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }),
+    );
   });
 });

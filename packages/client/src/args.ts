@@ -19,7 +19,13 @@ const CLIENT_OPTIONS = {
     min: 1,
     help: 'limit for the connect and for each reply, e.g. 500ms or 10s (default: connect 10s, replies none)',
   },
-  maxLineLength: { kind: 'bytes', flag: 'max-line-length', min: 1, default: DEFAULT_MAX_LINE_LENGTH, help: 'longest line, both ways, e.g. 65536 or 64KiB' },
+  maxLineLength: {
+    kind: 'bytes',
+    flag: 'max-line-length',
+    min: 1,
+    default: DEFAULT_MAX_LINE_LENGTH,
+    help: 'longest line, both ways, e.g. 65536 or 64KiB',
+  },
 } as const;
 
 /** What the command line asks for. */
@@ -66,7 +72,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   try {
     parsed = parseFlags(CLIENT_OPTIONS, argv, { maxPositionals: 2 });
   } catch (error) {
-    if (error instanceof InvalidOptionError) throw new UsageError(error.message.replace(/^unexpected arguments?/, 'too many arguments'));
+    if (error instanceof InvalidOptionError)
+      throw new UsageError(error.message.replace(/^unexpected arguments?/, 'too many arguments'));
     throw error;
   }
   const { options, positionals } = parsed;

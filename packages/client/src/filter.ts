@@ -67,12 +67,7 @@ async function* numberedLines(input: Readable, maxLineLength: number): AsyncGene
  * await runFilter(client, process.stdin, process.stdout, { maxLineLength: 65536 });
  * ```
  */
-export async function runFilter(
-  client: CommClient,
-  input: Readable,
-  output: Writable,
-  options: FilterOptions,
-): Promise<void> {
+export async function runFilter(client: CommClient, input: Readable, output: Writable, options: FilterOptions): Promise<void> {
   let outputFailure: Error | undefined;
   let wake: (() => void) | undefined;
   const onOutputError = (error: Error): void => {
