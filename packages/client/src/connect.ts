@@ -3,13 +3,7 @@ import { InvalidOptionError, checkMaxLineLength, formatEndpoint, type CommError 
 import { resolveTarget, type AddressInput, type Target } from './address.js';
 import { checkMilliseconds } from './checks.js';
 import { CommClient } from './client.js';
-import {
-  AbortedError,
-  CommTimeoutError,
-  ConnectFailedError,
-  ConnectionRefusedError,
-  HostNotFoundError,
-} from './errors.js';
+import { AbortedError, CommTimeoutError, ConnectFailedError, ConnectionRefusedError, HostNotFoundError } from './errors.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
@@ -58,7 +52,7 @@ export interface ConnectOptionsWithHost extends ConnectOptions {
 
 /** A failed name lookup: Node reports getaddrinfo's "no such name" as ENOTFOUND, other failures as EAI_*. */
 function isNameError(code: string | undefined): boolean {
-  return code === 'ENOTFOUND' || (code !== undefined && code.startsWith('EAI_'));
+  return code === 'ENOTFOUND' || code?.startsWith('EAI_') === true;
 }
 
 /** The system errors under a connect failure (several when more than one address was tried). */
@@ -167,7 +161,8 @@ export function connect(
         cleanup();
         const remote = socket.remoteAddress;
         const resolved = remote === undefined ? target.display : formatEndpoint(remote, target.port);
-        const address = resolved === target.display || remote === target.host ? target.display : `${target.display} (${resolved})`;
+        const address =
+          resolved === target.display || remote === target.host ? target.display : `${target.display} (${resolved})`;
         resolve(new CommClient(socket, address, settings));
       });
     });

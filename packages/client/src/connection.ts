@@ -71,7 +71,10 @@ export class Connection {
       const cut = this.decoder.pendingBytes;
       if (cut > 0) {
         this.lose(
-          new ConnectionLostError(this.address, `the server closed the connection in the middle of a reply, after ${cut} bytes of it`),
+          new ConnectionLostError(
+            this.address,
+            `the server closed the connection in the middle of a reply, after ${cut} bytes of it`,
+          ),
         );
       }
     });

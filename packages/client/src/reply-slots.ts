@@ -11,10 +11,7 @@ export interface ReplySlot {
 /** A reply error for the line it answers: the message names the server. */
 function replyError(item: LineError, address: string): LineError {
   if (item instanceof LineTooLongError) {
-    return new LineTooLongError(
-      item.maxLineLength,
-      `reply line too long: more than ${item.maxLineLength} bytes from ${address}`,
-    );
+    return new LineTooLongError(item.maxLineLength, `reply line too long: more than ${item.maxLineLength} bytes from ${address}`);
   }
   return new InvalidUtf8Error(`invalid utf-8 in reply from ${address}`);
 }
