@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,56 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
       });
     }
   });
+  const nginx = spawnSyncWorks('nginx', ['-v']);
+  const streamModule = ['/usr/lib/nginx/modules/ngx_stream_module.so'].find((path) => existsSync(path));
+  describe.skipIf((!nginx || streamModule === undefined) && process.env.CI === undefined)(
+    'behind nginx (stream, proxy_protocol on)',
+    () => {
+      it('R18: Connected by names the client, not nginx', async () => {
+        const port = await start({ host: '127.0.0.1', proxyProtocol: 'v1', proxyFrom: '127.0.0.1' });
+        const front = await freePort();
+        const dir = mkdtempSync(join(tmpdir(), 'comm-nginx-'));
+        const config = join(dir, 'nginx.conf');
+        writeFileSync(
+          config,
+          [
+            `load_module ${streamModule};`,
+            'daemon off;',
+            'worker_processes 1;',
+            `pid ${join(dir, 'nginx.pid')};`,
+            `error_log ${join(dir, 'error.log')};`,
+            'events { worker_connections 64; }',
+            'stream {',
+            '  server {',
+            `    listen 127.0.0.1:${front};`,
+            `    proxy_pass 127.0.0.1:${port};`,
+            '    proxy_protocol on;',
+            '  }',
+            '}',
+            '',
+          ].join('\n'),
+        );
+        const child = spawn('nginx', ['-c', config, '-p', dir, '-e', join(dir, 'error.log')], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        children.add(child);
+        const connected = once(server as SequentialServer, 'connection') as Promise<[ConnectedInfo]>;
+        let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+        for (let attempt = 0; attempt < 50 && client === undefined; attempt++) {
+          client = await connectClient(front, '127.0.0.1').catch(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return undefined;
+          });
+        }
+        if (client === undefined) throw new Error('nginx did not start');
+        client.socket.write('through nginx\n');
+        expect(await client.waitForLines(1)).toEqual(['through nginx']);
+        const [info] = await connected;
+        expect(info.remotePort).toBe(client.socket.localPort);
+        expect(seen[0]?.proxy?.remoteAddress).toBe('127.0.0.1');
+      });
+    },
+  );
 });
 
 function spawnSyncWorks(command: string, args: string[]): boolean {
