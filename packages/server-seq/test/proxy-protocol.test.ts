@@ -131,22 +131,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
             '',
           ].join('\n'),
         );
-        const child = spawn('haproxy', ['-f', config, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        children.add(child);
-        const connected = once(server as SequentialServer, 'connection') as Promise<[ConnectedInfo]>;
-        let client: Awaited<ReturnType<typeof connectClient>> | undefined;
-        for (let attempt = 0; attempt < 50 && client === undefined; attempt++) {
-          client = await connectClient(front, '127.0.0.1').catch(async () => {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            return undefined;
-          });
-        }
-        if (client === undefined) throw new Error('haproxy did not start');
-        client.socket.write('through haproxy\n');
-        expect(await client.waitForLines(1)).toEqual(['through haproxy']);
-        const [info] = await connected;
-        expect(info.remotePort).toBe(client.socket.localPort);
-        expect(seen[0]?.proxy?.remoteAddress).toBe('127.0.0.1');
+        const client = await throughBalancer('haproxy', ['-f', config, '-db'], front);
         expect(seen[0]?.proxy?.remotePort).not.toBe(client.socket.localPort);
       });
     }
@@ -180,24 +165,7 @@ describe('the PROXY protocol (the client behind a balancer)', () => {
             '',
           ].join('\n'),
         );
-        const child = spawn('nginx', ['-c', config, '-p', dir, '-e', join(dir, 'error.log')], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.add(child);
-        const connected = once(server as SequentialServer, 'connection') as Promise<[ConnectedInfo]>;
-        let client: Awaited<ReturnType<typeof connectClient>> | undefined;
-        for (let attempt = 0; attempt < 50 && client === undefined; attempt++) {
-          client = await connectClient(front, '127.0.0.1').catch(async () => {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            return undefined;
-          });
-        }
-        if (client === undefined) throw new Error('nginx did not start');
-        client.socket.write('through nginx\n');
-        expect(await client.waitForLines(1)).toEqual(['through nginx']);
-        const [info] = await connected;
-        expect(info.remotePort).toBe(client.socket.localPort);
-        expect(seen[0]?.proxy?.remoteAddress).toBe('127.0.0.1');
+        await throughBalancer('nginx', ['-c', config, '-p', dir, '-e', join(dir, 'error.log')], front);
       });
     },
   );
@@ -217,4 +185,33 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/**
+ * Starts a balancer (HAProxy, nginx) in front of the server, connects through it, sends a line
+ * and checks that the server answered it and announced the client by its own port, the
+ * balancer's address in `connection.proxy`.
+ */
+async function throughBalancer(
+  command: string,
+  args: string[],
+  front: number,
+): Promise<Awaited<ReturnType<typeof connectClient>>> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const connected = once(server as SequentialServer, 'connection') as Promise<[ConnectedInfo]>;
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  for (let attempt = 0; attempt < 50 && client === undefined; attempt++) {
+    client = await connectClient(front, '127.0.0.1').catch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return undefined;
+    });
+  }
+  if (client === undefined) throw new Error(`${command} did not start`);
+  client.socket.write(`through ${command}\n`);
+  expect(await client.waitForLines(1)).toEqual([`through ${command}`]);
+  const [info] = await connected;
+  expect(info.remotePort).toBe(client.socket.localPort);
+  expect(seen[0]?.proxy?.remoteAddress).toBe('127.0.0.1');
+  return client;
 }
