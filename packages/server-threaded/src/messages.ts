@@ -8,6 +8,7 @@ import {
   type ConversationLimits,
   type DisconnectInfo,
   type ListenConfig,
+  type ProxyInfo,
 } from '@comm/server-core';
 import { serializeError, type SerializedError } from './errors.js';
 import type { Mechanism } from './mechanism.js';
@@ -38,7 +39,7 @@ export type ToWorker =
   /** `reuse-port`: listen on this concrete address with `reusePort`. */
   | { type: 'listen'; host: string; port: number }
   /** `main-thread-io` with a handler module (echo keeps nothing per connection): a connection begins; run `setup` if the module has one and answer `opened`. */
-  | { type: 'open'; peer: PeerInfo }
+  | { type: 'open'; peer: PeerInfo; proxy: ProxyInfo | undefined }
   /** `main-thread-io`: answer each connection's lines (those of one read), in order; `lines[i]` is `connectionIds[i]`'s. */
   | { type: 'batches'; connectionIds: number[]; lines: string[][] }
   /** `main-thread-io` with a handler module: the connection has closed; drop its state. */

@@ -35,7 +35,7 @@ function answerBatches(module: HandlerModule<State> | undefined): void {
         }
         return;
       case 'open':
-        answerer.open(message.peer);
+        answerer.open(message.peer, message.proxy);
         return;
       case 'forget':
         answerer.forget(message.connectionId);

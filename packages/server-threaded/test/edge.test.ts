@@ -63,6 +63,16 @@ describe('the PROXY protocol on the threaded server (R18)', () => {
     });
   });
 
+  it('R18: a handler module on a worker thread sees the client and the balancer (connection.proxy)', async () => {
+    const handler = `data:text/javascript,${encodeURIComponent(
+      'export function handler(line, c) { return `${line} from ${c.remoteAddress} via ${c.proxy?.remoteAddress} v${c.proxy?.header.version}`; }',
+    )}`;
+    const { port } = await startServer({ host: '127.0.0.1', handler, proxyProtocol: 'v1', proxyFrom: '127.0.0.1' });
+    expect(await exchange(port, 'PROXY TCP4 203.0.113.7 192.0.2.1 51234 2000\r\nhi\n', '127.0.0.1')).toBe(
+      'hi from 203.0.113.7 via 127.0.0.1 v1\n',
+    );
+  });
+
   it.skipIf(!MECHANISMS.includes('transfer'))('R18 transfer forced: refused at listen(), with the reason', async () => {
     const server = createServer({ mechanism: 'transfer', port: 0, proxyProtocol: 'v2', proxyFrom: '127.0.0.1' });
     await expect(server.listen()).rejects.toThrow(/proxyProtocol needs mechanism main-thread-io/);

@@ -154,7 +154,7 @@ export class MainThreadIoDriver implements Driver {
     const tally = this.tallies[slot.index] as ConnectionTally;
     const record: RemoteRecord = { slot, worker: slot.worker, tally, conversation: undefined, pending: undefined };
     this.remote.set(peer.connectionId, record);
-    if (this.workersKeepState) slot.post({ type: 'open', peer });
+    if (this.workersKeepState) slot.post({ type: 'open', peer, proxy });
     const conversation = serveConnection(socket, this.config as ConversationConfig, {
       connectionId: peer.connectionId,
       peer,

@@ -1,5 +1,12 @@
 import { errorReply } from '@comm/protocol';
-import { HandlerFailedError, isThenable, type ConnectionContext, type HandlerModule, type LineHandler } from '@comm/server-core';
+import {
+  HandlerFailedError,
+  isThenable,
+  type ConnectionContext,
+  type HandlerModule,
+  type LineHandler,
+  type ProxyInfo,
+} from '@comm/server-core';
 import { serializeError } from '../errors.js';
 import type { PeerInfo } from '../messages.js';
 import { reportHandlerError, type WorkerPort } from './port.js';
@@ -19,13 +26,16 @@ class RemoteConnection implements ConnectionContext<State> {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly remoteFamily: string;
+  /** The balancer and its PROXY header, when the connection came through one. */
+  readonly proxy: ProxyInfo | undefined;
   private userState: State | undefined = undefined;
 
-  constructor(peer: PeerInfo) {
+  constructor(peer: PeerInfo, proxy?: ProxyInfo) {
     this.connectionId = peer.connectionId;
     this.remoteAddress = peer.remoteAddress;
     this.remotePort = peer.remotePort;
     this.remoteFamily = peer.remoteFamily;
+    this.proxy = proxy;
   }
 
   get state(): State {
@@ -55,8 +65,8 @@ export class BatchAnswerer {
     this.handler = module?.handler ?? ((line) => line);
   }
 
-  open(peer: PeerInfo): void {
-    const connection = new RemoteConnection(peer);
+  open(peer: PeerInfo, proxy: ProxyInfo | undefined): void {
+    const connection = new RemoteConnection(peer, proxy);
     this.connections.set(peer.connectionId, connection);
     const setup = this.module?.setup;
     if (setup === undefined) return;
