@@ -19,6 +19,32 @@ const CLIENT_OPTIONS = {
     min: 1,
     help: 'limit for the connect and for each reply, e.g. 500ms or 10s (default: connect 10s, replies none)',
   },
+  tls: {
+    kind: 'switch',
+    flag: 'tls',
+    default: false,
+    help: 'TLS from the first byte, the server verified against the system CAs',
+  },
+  tlsCa: { kind: 'text', flag: 'tls-ca', valueName: '<file>', help: 'with --tls: trust the CA certificate(s) in this PEM file' },
+  tlsCert: {
+    kind: 'text',
+    flag: 'tls-cert',
+    valueName: '<file>',
+    help: 'with --tls: a client certificate (PEM), with --tls-key',
+  },
+  tlsKey: { kind: 'text', flag: 'tls-key', valueName: '<file>', help: "with --tls: the client certificate's key (PEM)" },
+  tlsServername: {
+    kind: 'text',
+    flag: 'tls-servername',
+    valueName: '<name>',
+    help: 'with --tls: the name to verify (default: HOST)',
+  },
+  tlsInsecure: {
+    kind: 'switch',
+    flag: 'tls-insecure',
+    default: false,
+    help: 'with --tls: do not verify the server (tests only)',
+  },
   maxLineLength: {
     kind: 'bytes',
     flag: 'max-line-length',
@@ -40,7 +66,18 @@ export type Invocation =
       /** Milliseconds for the connect and for each reply; undefined keeps the defaults. */
       timeout: number | undefined;
       maxLineLength: number;
+      /** TLS as the flags ask (files not read yet), or `undefined` for plain TCP. */
+      tls: TlsFlags | undefined;
     };
+
+/** The `--tls*` flags, file names as given. */
+export interface TlsFlags {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  servername: string | undefined;
+  insecure: boolean;
+}
 
 export const USAGE = `Usage: comm [options] HOST [PORT]
 
@@ -80,6 +117,12 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (parsed.help) return { action: 'help' };
   if (parsed.version) return { action: 'version' };
   if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 cannot be used together');
+  const tlsFlag = ['tlsCa', 'tlsCert', 'tlsKey', 'tlsServername', 'tlsInsecure'].find(
+    (name) => options[name as keyof typeof options] !== undefined && options[name as keyof typeof options] !== false,
+  );
+  if (!options.tls && tlsFlag !== undefined) throw new UsageError(`--${CLIENT_OPTIONS[tlsFlag as 'tlsCa'].flag} needs --tls`);
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
   if (positionals.length === 0) throw new UsageError('missing HOST');
   const [host, portText] = positionals as [string, string | undefined];
   let port = DEFAULT_PORT;
@@ -96,5 +139,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     family: options.ipv4 ? 4 : options.ipv6 ? 6 : 0,
     timeout: options.timeout,
     maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+    tls: options.tls
+      ? {
+          ca: options.tlsCa,
+          cert: options.tlsCert,
+          key: options.tlsKey,
+          servername: options.tlsServername,
+          insecure: options.tlsInsecure === true,
+        }
+      : undefined,
   };
 }

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { CommError } from '@comm/protocol';
+import { CommError, InvalidOptionError } from '@comm/protocol';
 import { packageVersion } from '@comm/protocol/options';
-import { USAGE, UsageError, parseCommandLine } from './args.js';
-import { connect } from './connect.js';
+import { USAGE, UsageError, parseCommandLine, type TlsFlags } from './args.js';
+import { connect, type TlsOptions } from './connect.js';
 import { runFilter } from './filter.js';
 import { runInteractive } from './interactive.js';
 
@@ -20,6 +21,25 @@ export interface CommandIo {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
+}
+
+/** The `--tls*` flags as `connect`'s `tls` option: the PEM files read now (a missing one is a usage error). */
+function tlsFromFlags(flags: TlsFlags): TlsOptions {
+  const read = (file: string | undefined, flag: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new InvalidOptionError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  return {
+    ca: read(flags.ca, '--tls-ca'),
+    cert: read(flags.cert, '--tls-cert'),
+    key: read(flags.key, '--tls-key'),
+    servername: flags.servername,
+    rejectUnauthorized: !flags.insecure,
+  };
 }
 
 const version = (): string => packageVersion(new URL('../package.json', import.meta.url));
@@ -52,12 +72,13 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     io.stdout.write(`${version()}\n`);
     return EXIT_OK;
   }
-  const { host, port, family, timeout, maxLineLength } = invocation;
+  const { host, port, family, timeout, maxLineLength, tls } = invocation;
   try {
     const client = await connect(host, port, {
       family,
       maxLineLength,
       ...(timeout === undefined ? {} : { connectTimeout: timeout, timeout }),
+      ...(tls === undefined ? {} : { tls: tlsFromFlags(tls) }),
     });
     try {
       if (io.stdin.isTTY === true) {

@@ -1,9 +1,18 @@
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { InvalidOptionError, checkMaxLineLength, formatEndpoint, type CommError } from '@comm/protocol';
 import { resolveTarget, type AddressInput, type Target } from './address.js';
 import { checkMilliseconds } from './checks.js';
 import { CommClient } from './client.js';
-import { AbortedError, CommTimeoutError, ConnectFailedError, ConnectionRefusedError, HostNotFoundError } from './errors.js';
+import {
+  AbortedError,
+  CommTimeoutError,
+  ConnectFailedError,
+  ConnectionRefusedError,
+  HostNotFoundError,
+  TlsCertificateError,
+  TlsHandshakeError,
+} from './errors.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
@@ -42,6 +51,22 @@ export interface ConnectOptions {
   maxLineLength?: number;
   /** Aborts the connect. */
   signal?: AbortSignal;
+  /**
+   * TLS from the first byte (RFC 8314's implicit TLS): `true` verifies the server against the
+   * system's CAs and the host name; an object gives `ca`, a client `cert` and `key`, the
+   * `servername` to verify (default: the host), or `rejectUnauthorized: false` (no verification:
+   * for tests only). A certificate that fails is `COMM_TLS_CERTIFICATE_INVALID`. Default: plain TCP.
+   */
+  tls?: boolean | TlsOptions;
+}
+
+/** The TLS options of {@link ConnectOptions.tls}. */
+export interface TlsOptions {
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+  rejectUnauthorized?: boolean;
 }
 
 /** {@link ConnectOptions} with the host inside, for `connect({ host, ... })`. */
@@ -62,7 +87,23 @@ function leafErrors(error: NodeJS.ErrnoException): NodeJS.ErrnoException[] {
 }
 
 /** Turns a connect failure from `net` into the client's error, naming the address tried. */
-function connectError(error: NodeJS.ErrnoException, target: Target): CommError {
+/** OpenSSL's and Node's codes for a certificate that does not verify. */
+const CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ALTNAME|CHAIN/;
+
+function tlsError(error: NodeJS.ErrnoException, target: Target): CommError | undefined {
+  const code = error.code ?? '';
+  if (CERTIFICATE_CODE.test(code)) return new TlsCertificateError(target.display, code, error.message, { cause: error });
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'ECONNRESET' || code === 'EPROTO') {
+    return new TlsHandshakeError(target.display, `${error.message}${code ? ` (${code})` : ''}`, { cause: error });
+  }
+  return undefined;
+}
+
+function connectError(error: NodeJS.ErrnoException, target: Target, connected: boolean): CommError {
+  if (connected) {
+    const failure = tlsError(error, target);
+    if (failure !== undefined) return failure;
+  }
   const leaves = leafErrors(error);
   const code = leaves[0]?.code ?? error.code;
   if (isNameError(code)) {
@@ -126,8 +167,9 @@ export function connect(
     const keepAliveInitialDelay = checkMilliseconds(all.keepAliveInitialDelay, 'keepAliveInitialDelay', 0);
     const signal = all.signal;
     if (signal?.aborted) throw new AbortedError(target.display, { cause: signal.reason });
+    const tls = tlsOptions(all.tls, all.host);
     return new Promise<CommClient>((resolve, reject) => {
-      const socket = netConnect({
+      const netOptions = {
         host: target.host,
         port: target.port,
         family: target.family,
@@ -138,14 +180,18 @@ export function connect(
         ...(all.autoSelectFamilyAttemptTimeout === undefined
           ? {}
           : { autoSelectFamilyAttemptTimeout: all.autoSelectFamilyAttemptTimeout }),
-      });
+      };
+      const socket: Socket = tls === undefined ? netConnect(netOptions) : tlsConnect({ ...netOptions, ...tls });
+      // With TLS the TCP connect comes first, then the handshake: an error after it is TLS's.
+      let tcpConnected = false;
+      if (tls !== undefined) socket.once('connect', () => (tcpConnected = true));
       let timer: NodeJS.Timeout | undefined;
       const fail = (error: CommError): void => {
         cleanup();
         socket.destroy();
         reject(error);
       };
-      const onError = (error: NodeJS.ErrnoException): void => fail(connectError(error, target));
+      const onError = (error: NodeJS.ErrnoException): void => fail(connectError(error, target, tcpConnected));
       const onAbort = (): void => fail(new AbortedError(target.display, { cause: signal?.reason }));
       const cleanup = (): void => {
         if (timer !== undefined) clearTimeout(timer);
@@ -157,7 +203,7 @@ export function connect(
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         cleanup();
         const remote = socket.remoteAddress;
         const resolved = remote === undefined ? target.display : formatEndpoint(remote, target.port);
@@ -169,4 +215,25 @@ export function connect(
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** The `tls.connect` options for `tls`, or `undefined` for plain TCP. */
+function tlsOptions(tls: ConnectOptions['tls'], host: string): ConnectionOptions | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return { servername: serverName(host) };
+  if (typeof tls !== 'object' || tls === null)
+    throw new InvalidOptionError(`tls must be true, false or an object, got ${String(tls)}`);
+  return {
+    servername: tls.servername ?? serverName(host),
+    ...(tls.ca === undefined ? {} : { ca: tls.ca as ConnectionOptions['ca'] }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}
+
+/** SNI is for names only (RFC 6066): an IP literal is verified against the certificate's IP entries instead. */
+function serverName(host: string): string | undefined {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return isIP(bare) === 0 ? bare : undefined;
 }

@@ -24,7 +24,9 @@ export type ClientErrorCode =
   | 'COMM_CONNECTION_LOST'
   | 'COMM_ABORTED'
   | 'COMM_FLOWINFO_UNSUPPORTED'
-  | 'COMM_CLIENT_CLOSED';
+  | 'COMM_CLIENT_CLOSED'
+  | 'COMM_TLS_CERTIFICATE_INVALID'
+  | 'COMM_TLS_HANDSHAKE_FAILED';
 
 /** Nothing listens at the address (the peer answered the connect with RST). */
 export class ConnectionRefusedError extends CommError<'COMM_CONNECTION_REFUSED'> {
@@ -127,5 +129,33 @@ export class ClientClosedError extends CommError<'COMM_CLIENT_CLOSED'> {
   constructor(address: string) {
     super(`client closed: ${address}`, 'COMM_CLIENT_CLOSED');
     this.name = 'ClientClosedError';
+  }
+}
+
+/**
+ * The server's TLS certificate failed verification: not signed by a trusted CA, expired, or not
+ * for the name asked (`servername`, else the host). `reason` is OpenSSL's code, e.g.
+ * `DEPTH_ZERO_SELF_SIGNED_CERT` or `ERR_TLS_CERT_ALTNAME_INVALID`.
+ *
+ * @example
+ * ```ts
+ * await connect('localhost', 2000, { tls: true }).catch((err) => err.code); // 'COMM_TLS_CERTIFICATE_INVALID'
+ * ```
+ */
+export class TlsCertificateError extends CommError<'COMM_TLS_CERTIFICATE_INVALID'> {
+  readonly reason: string;
+
+  constructor(address: string, reason: string, detail: string, options?: { cause?: unknown }) {
+    super(`TLS certificate of ${address} not accepted: ${detail} (${reason})`, 'COMM_TLS_CERTIFICATE_INVALID', options);
+    this.name = 'TlsCertificateError';
+    this.reason = reason;
+  }
+}
+
+/** The TLS handshake failed for a reason other than the certificate (no common protocol, a reset...). */
+export class TlsHandshakeError extends CommError<'COMM_TLS_HANDSHAKE_FAILED'> {
+  constructor(address: string, detail: string, options?: { cause?: unknown }) {
+    super(`TLS handshake with ${address} failed: ${detail}`, 'COMM_TLS_HANDSHAKE_FAILED', options);
+    this.name = 'TlsHandshakeError';
   }
 }

@@ -1,4 +1,4 @@
-export { connect, type ConnectOptions, type ConnectOptionsWithHost } from './connect.js';
+export { connect, type ConnectOptions, type ConnectOptionsWithHost, type TlsOptions } from './connect.js';
 export { CommClient, type RequestOptions } from './client.js';
 export { DEFAULT_WINDOW, type PipelineOptions } from './pipeline.js';
 export { BYE } from './connection.js';
@@ -12,6 +12,8 @@ export {
   AbortedError,
   FlowinfoUnsupportedError,
   ClientClosedError,
+  TlsCertificateError,
+  TlsHandshakeError,
   type ClientErrorCode,
   type TimeoutPhase,
 } from './errors.js';

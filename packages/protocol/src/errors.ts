@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   COMM_ABORTED: 'a request was aborted through its signal',
   COMM_FLOWINFO_UNSUPPORTED: 'an IPv6 flow label was asked for, which Node cannot set',
   COMM_CLIENT_CLOSED: 'the client was closed before the call',
+  COMM_TLS_CERTIFICATE_INVALID: "the server's TLS certificate failed verification (untrusted, expired, wrong name)",
+  COMM_TLS_HANDSHAKE_FAILED: 'the TLS handshake with the server failed for another reason (protocol, cipher, a reset)',
   COMM_INPUT_LINE_INVALID: "a line of the client command's input cannot be sent (too long, not UTF-8)",
   COMM_OUTPUT_CLOSED: "the client command's output went away (EPIPE)",
 } as const;
