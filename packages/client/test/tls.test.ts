@@ -1,23 +1,17 @@
 // Implicit TLS on the client (RFC 8314), against a TLS echo we did not write (socat OPENSSL-LISTEN),
 // with a throw-away CA and certificate made here with openssl: no key material is committed.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, start, track } from '@comm/test-helpers';
+import { killChildren, makeTestCertificates, start, track, type TestCertificates } from '@comm/test-helpers';
 import { connect } from '../src/index.js';
 import { runCli } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'comm-tls-'));
-const file = (name: string): string => join(dir, name);
+let certificates: TestCertificates = undefined as never;
+const file = (name: 'ca.pem' | 'server.pem' | 'server.key'): string =>
+  name === 'ca.pem' ? certificates.files.ca : name === 'server.pem' ? certificates.files.cert : certificates.files.key;
 let port = 0;
-
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-}
 
 async function freePort(): Promise<number> {
   const probe = net.createServer().listen(0, '127.0.0.1');
@@ -28,51 +22,7 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=comm test CA',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-  ]);
-  openssl([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    file('server.key'),
-    '-out',
-    file('server.csr'),
-  ]);
-  writeFileSync(file('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    file('server.csr'),
-    '-CA',
-    file('ca.pem'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    file('ext.cnf'),
-    '-out',
-    file('server.pem'),
-  ]);
+  certificates = makeTestCertificates();
   port = await freePort();
   start('socat', [
     `OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,cert=${file('server.pem')},key=${file('server.key')},verify=0`,

@@ -2,11 +2,14 @@
 // parsing and `--help` come from the option table (options.ts), so both commands speak the same
 // dialect as the client's command: `30s`, `64KiB`, `-v` for the version.
 import type { AddressInfo } from 'node:net';
-import { formatEndpoint } from '@comm/protocol';
+import { readFileSync } from 'node:fs';
+import { formatEndpoint, InvalidOptionError } from '@comm/protocol';
 import { formatOptionsHelp, parseCommandLine, type OptionTable, type OptionValues } from '@comm/protocol/options';
 import type { ServerOptions } from './listen.js';
+import type { ServerTlsOptions } from './tls.js';
 import { ADMISSION_OPTIONS } from './admission/index.js';
 import { PROXY_OPTIONS } from './proxy/gate.js';
+import { TLS_OPTIONS } from './tls.js';
 import { COMMAND_OPTIONS, CONVERSATION_OPTIONS, LISTEN_OPTIONS } from './options.js';
 import { connectedBy, type ConnectionInfo } from './peer.js';
 
@@ -15,13 +18,22 @@ export const SERVER_COMMAND_OPTIONS = {
   ...LISTEN_OPTIONS,
   ...ADMISSION_OPTIONS,
   ...PROXY_OPTIONS,
+  ...TLS_OPTIONS,
   ...CONVERSATION_OPTIONS,
   ...COMMAND_OPTIONS,
 } as const;
 
 /** A command's whole table, in the order `--help` shows it: where, the limits, the server's own, then the command's. */
 function commandTable(own: OptionTable | undefined): OptionTable {
-  return { ...LISTEN_OPTIONS, ...ADMISSION_OPTIONS, ...PROXY_OPTIONS, ...CONVERSATION_OPTIONS, ...own, ...COMMAND_OPTIONS };
+  return {
+    ...LISTEN_OPTIONS,
+    ...ADMISSION_OPTIONS,
+    ...PROXY_OPTIONS,
+    ...TLS_OPTIONS,
+    ...CONVERSATION_OPTIONS,
+    ...own,
+    ...COMMAND_OPTIONS,
+  };
 }
 
 /** What a server CLI needs from its server: both comm servers fit. */
@@ -30,6 +42,8 @@ export interface CliServer {
   close(): Promise<void>;
   destroy(): void;
   on(event: 'connection', listener: (info: ConnectionInfo) => void): unknown;
+  /** With TLS: takes the certificate anew for new connections (SIGHUP in the commands). */
+  reloadTls?(tls: ServerTlsOptions): void;
 }
 
 /** The options a command line gives: the server options, its own, and the command's. */
@@ -37,7 +51,36 @@ export type CommandOptions<Own extends OptionTable> = ServerOptions &
   Partial<OptionValues<Own>> & {
     /** `--handler`: the module path as typed; each server loads it its own way. */
     handlerModule?: string;
+    /** `--tls-*`: the files as typed; read into `tls` by the runner (and again on SIGHUP). */
+    tlsFiles?: TlsFiles;
   };
+
+/** The `--tls-*` flags. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string | undefined;
+  clientAuth: ServerTlsOptions['clientAuth'];
+  handshakeTimeout: number | undefined;
+}
+
+/** Reads the TLS files of the command line; an unreadable one is a bad command line. */
+function readTls(files: TlsFiles): ServerTlsOptions {
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new InvalidOptionError(`--${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  return {
+    cert: read(files.cert, 'tls-cert'),
+    key: read(files.key, 'tls-key'),
+    ...(files.ca === undefined ? {} : { ca: read(files.ca, 'tls-ca') }),
+    clientAuth: files.clientAuth,
+    handshakeTimeout: files.handshakeTimeout,
+  };
+}
 
 /** A server CLI: its name, version, and how to build its server from the parsed options. */
 export interface ServerCliSpec<Own extends OptionTable = Record<never, never>> {
@@ -56,7 +99,7 @@ export interface ServerCliSpec<Own extends OptionTable = Record<never, never>> {
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  onSignal: (signal: 'SIGINT' | 'SIGTERM', listener: () => void) => void;
+  onSignal: (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', listener: () => void) => void;
 }
 
 /** The result of parsing a server command line. */
@@ -82,8 +125,21 @@ export function parseServerArgs<Own extends OptionTable = Record<never, never>>(
   const parsed = parseCommandLine(commandTable(own), argv);
   if (parsed.help) return { kind: 'help' };
   if (parsed.version) return { kind: 'version' };
-  const { quiet, handler, ...options } = parsed.options as Record<string, unknown>;
+  const { quiet, handler, tlsCert, tlsKey, tlsCa, tlsClientAuth, tlsHandshakeTimeout, ...options } = parsed.options as Record<
+    string,
+    unknown
+  >;
   if (handler !== undefined) options.handlerModule = handler;
+  if (tlsCert !== undefined || tlsKey !== undefined || tlsCa !== undefined) {
+    if (tlsCert === undefined || tlsKey === undefined) throw new InvalidOptionError('--tls-cert and --tls-key go together');
+    options.tlsFiles = {
+      cert: tlsCert,
+      key: tlsKey,
+      ca: tlsCa,
+      clientAuth: tlsClientAuth,
+      handshakeTimeout: tlsHandshakeTimeout,
+    };
+  }
   return { kind: 'run', options: options as CommandOptions<Own>, quiet: quiet === true };
 }
 
@@ -130,8 +186,11 @@ export async function runServerCli<Own extends OptionTable = Record<never, never
     return 0;
   }
   let server: CliServer;
+  const { tlsFiles } = parsed.options;
   try {
-    server = await spec.createServer(parsed.options, io);
+    const options = tlsFiles === undefined ? parsed.options : { ...parsed.options, tls: readTls(tlsFiles) };
+    delete options.tlsFiles;
+    server = await spec.createServer(options, io);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     io.stderr(`${spec.name}: ${(error as Error).message}\n`);
@@ -148,6 +207,16 @@ export async function runServerCli<Own extends OptionTable = Record<never, never
     failed: (error) => io.stderr(`${spec.name}: ${error.message}\n`),
   });
   const stop = shutdown.done;
+  if (tlsFiles !== undefined) {
+    io.onSignal('SIGHUP', () => {
+      try {
+        server.reloadTls?.(readTls(tlsFiles));
+        io.stderr(`${spec.name}: TLS certificate reloaded; new connections get it\n`);
+      } catch (error) {
+        io.stderr(`${spec.name}: TLS reload failed, keeping the old certificate: ${(error as Error).message}\n`);
+      }
+    });
+  }
 
   let address: AddressInfo;
   try {

@@ -1,6 +1,7 @@
 import type { HandlerFailedError } from './errors.js';
 import type { ConnectionInfo } from './peer.js';
 import type { ProxyInfo } from './proxy/gate.js';
+import type { TlsInfo } from './tls.js';
 
 /** What a handler learns about the connection it serves: the same on both servers and every thread. */
 export interface ConnectionContext<State = Record<string, unknown>> extends ConnectionInfo {
@@ -12,6 +13,8 @@ export interface ConnectionContext<State = Record<string, unknown>> extends Conn
    * the header.
    */
   readonly proxy?: ProxyInfo | undefined;
+  /** When the connection is TLS: the protocol, cipher, ALPN, and the client certificate if verified. */
+  readonly tls?: TlsInfo | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
 // over several files.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { LineDecoder, errorReply, type DecodedItem } from '@comm/protocol';
 import type { Answering } from './answer.js';
@@ -13,6 +14,7 @@ import type { CloseReason } from './context.js';
 import { HandlerFailedError, LineTimeoutError } from './errors.js';
 import { remotePeer, type PeerAddress } from './peer.js';
 import type { ProxyInfo } from './proxy/gate.js';
+import { tlsInfoOf, type TlsInfo } from './tls.js';
 import { isThenable } from './util.js';
 
 const LF = 0x0a;
@@ -63,6 +65,8 @@ export class Conversation<State = Record<string, unknown>> implements Answering<
   error: Error | undefined = undefined;
   /** The balancer and its PROXY header, when the connection came through one. */
   proxy: ProxyInfo | undefined = undefined;
+  /** The TLS handshake's outcome, when the connection is TLS. */
+  tls: TlsInfo | undefined = undefined;
 
   private readonly config: ConversationConfig<State>;
   /** No handler: the reply is the line (R9's reference behaviour). */
@@ -503,5 +507,6 @@ export function serveConnection<State = Record<string, unknown>>(
 ): Conversation<State> {
   const conversation = new Conversation(socket, conversationConfig(options), connectionId, peer);
   if (proxy !== undefined) conversation.proxy = proxy;
+  if (socket instanceof TLSSocket) conversation.tls = tlsInfoOf(socket);
   return conversation;
 }

@@ -71,3 +71,4 @@ export {
   type ProxyRefusalReason,
   type ProxyRefusals,
 } from './proxy/gate.js';
+export { TlsGate, TLS_OPTIONS, createTlsGate, type ServerTlsOptions, type TlsInfo } from './tls.js';

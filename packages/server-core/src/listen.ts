@@ -1,9 +1,11 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { InvalidOptionError } from '@comm/protocol';
 import { resolveOptions } from '@comm/protocol/options';
 import { conversationConfig, type ConversationConfig, type ConversationOptions } from './config.js';
 import { createAdmissionControl, type AdmissionControl, type AdmissionOptions } from './admission/index.js';
 import { AddressInUseError } from './errors.js';
 import { createProxyGate, type ProxyGate, type ProxyOptions } from './proxy/gate.js';
+import { createTlsGate, type ServerTlsOptions, type TlsGate } from './tls.js';
 import { LISTEN_OPTIONS, type ListenValues } from './options.js';
 
 /** Where and how a comm server listens, and how it treats each socket: see {@link LISTEN_OPTIONS}. */
@@ -11,7 +13,10 @@ export interface ServerOptions<State = Record<string, unknown>>
   extends ConversationOptions<State>,
     Partial<ListenValues>,
     AdmissionOptions,
-    ProxyOptions {}
+    ProxyOptions {
+  /** TLS from the first byte: `{ cert, key, ca?, clientAuth?, handshakeTimeout? }`. Default: plain TCP. */
+  tls?: ServerTlsOptions | undefined;
+}
 
 /** The validated listen and socket part of {@link ServerOptions}. */
 export interface ListenConfig extends Readonly<ListenValues> {
@@ -27,6 +32,8 @@ export interface ServerConfig<State = Record<string, unknown>> {
   readonly admission: AdmissionControl;
   /** The PROXY protocol gate, or `undefined` when the protocol is off. */
   readonly proxy: ProxyGate | undefined;
+  /** The TLS handshake gate, or `undefined` for plain TCP. */
+  readonly tls: TlsGate | undefined;
 }
 
 /**
@@ -45,12 +52,14 @@ export function resolveServerOptions<State = Record<string, unknown>>(
 ): ServerConfig<State> {
   const listen: ListenConfig = { ...resolveOptions(LISTEN_OPTIONS, options), hostIsDefault: options.host === undefined };
   const conversation = conversationConfig<State>({ ...options, ...hooks });
-  return {
-    listen: Object.freeze(listen),
-    conversation,
-    admission: createAdmissionControl(options),
-    proxy: createProxyGate(options),
-  };
+  const proxy = createProxyGate(options);
+  const tls = createTlsGate(options.tls);
+  if (proxy !== undefined && tls !== undefined) {
+    throw new InvalidOptionError(
+      'proxyProtocol and tls together are not supported yet: terminate TLS at the balancer, or use one of them',
+    );
+  }
+  return { listen: Object.freeze(listen), conversation, admission: createAdmissionControl(options), proxy, tls };
 }
 
 /** Applies the per-socket options (no-delay, keep-alive) to an accepted socket. */

@@ -40,9 +40,10 @@ export interface ServerEvents<Info extends ConnectionInfo = ConnectionInfo> {
    * A client was turned away: by the admission rules, `denied`/`not-allowed` (closed at once,
    * without a line), `max-connections`/`max-connections-per-address` (`ERR COMM_SERVER_BUSY ...`,
    * then closed); by the PROXY protocol gate (closed at once), `not-from-balancer`,
-   * `proxy-header-invalid`, `proxy-header-timeout`.
+   * `proxy-header-invalid`, `proxy-header-timeout`; a TLS handshake that failed or took too long,
+   * `tls-handshake-failed`.
    */
-  refused: [info: ConnectionInfo, reason: RefusalReason | ProxyRefusalReason];
+  refused: [info: ConnectionInfo, reason: RefusalReason | ProxyRefusalReason | 'tls-handshake-failed'];
   /** A handler threw, rejected or gave no line (or `setup` failed); the client got `ERR COMM_HANDLER_FAILED ...`. */
   handlerError: [error: HandlerFailedError, connection: Info];
   /** The listening socket failed after `listen()` resolved (e.g. EMFILE). Only emitted when listened to. */
@@ -57,6 +58,8 @@ export interface ServerStatsBase extends ConnectionCounts {
   readonly refused: RefusalCounts;
   /** Connections the PROXY protocol gate closed, by reason (all 0 when the protocol is off). */
   readonly proxyRefused: ProxyRefusals;
+  /** TLS handshakes that failed or did not finish within the deadline (all 0 without TLS). */
+  readonly tlsFailed: { readonly handshake: number; readonly timeout: number };
 }
 
 /**

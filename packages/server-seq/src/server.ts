@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { errorReply } from '@comm/protocol';
+import { errorReply, InvalidOptionError } from '@comm/protocol';
 import { checkOption } from '@comm/protocol/options';
 import {
   ConnectionTally,
@@ -18,6 +18,7 @@ import {
   serveConnection,
   type ConnectionContext,
   type ServerStatsBase,
+  type ServerTlsOptions,
   type ConnectionInfo,
   type ProxyInfo,
   type Conversation,
@@ -28,6 +29,7 @@ import {
 import { SEQUENTIAL_OPTIONS } from './options.js';
 
 const NO_PROXY_REFUSALS = { notFromBalancer: 0, invalid: 0, timeout: 0 };
+const NO_TLS_FAILURES = { handshake: 0, timeout: 0 };
 
 /** R16: how many clients may wait for their turn, by default. */
 export const DEFAULT_MAX_WAITING = SEQUENTIAL_OPTIONS.maxWaiting.default;
@@ -133,7 +135,19 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       ...this.tally.counts(),
       refused: this.config.admission.counts().refused,
       proxyRefused: { ...(this.config.proxy?.refused ?? NO_PROXY_REFUSALS) },
+      tlsFailed: { ...(this.config.tls?.failed ?? NO_TLS_FAILURES) },
     });
+  }
+
+  /**
+   * With `tls`: takes a new certificate (and key, CA) for the connections accepted from now on;
+   * those open keep theirs. The command does it on SIGHUP.
+   *
+   * @throws {InvalidOptionError} (`COMM_INVALID_OPTION`) when the new certificate cannot be used; the old one stays.
+   */
+  reloadTls(tls: Partial<ServerTlsOptions> = {}): void {
+    if (this.config.tls === undefined) throw new InvalidOptionError('reloadTls: this server was not started with tls');
+    this.config.tls.reload(tls);
   }
 
   /** The bound address once listening, else `null`. */
@@ -224,6 +238,23 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
       return;
     }
     prepareSocket(socket, this.config.listen);
+    const tls = this.config.tls;
+    if (tls !== undefined) {
+      // The handshake at accept, with its deadline; a waiting client waits with it done, unread.
+      void tls.handshake(socket).then((secure) => {
+        if (secure === undefined) {
+          if (this.listenerCount('refused') > 0) this.emit('refused', info, 'tls-handshake-failed');
+        } else if (this.closing) refuseConnection(secure, undefined, this.config.conversation.lingerTimeout);
+        else this.take({ ...client, socket: secure });
+      });
+      return;
+    }
+    this.take(client);
+  }
+
+  /** The turn: served now, or waiting in line (R16). */
+  private take(client: Waiting): void {
+    const { socket, info } = client;
     if (this.current === undefined) {
       this.serve(client);
       return;

@@ -55,6 +55,7 @@ describe('the peer of a connection is taken when it is accepted', () => {
       bytesOut: 12,
       refused: { denied: 0, notAllowed: 0, maxConnections: 0, maxConnectionsPerAddress: 0 },
       proxyRefused: { notFromBalancer: 0, invalid: 0, timeout: 0 },
+      tlsFailed: { handshake: 0, timeout: 0 },
     });
   });
 });

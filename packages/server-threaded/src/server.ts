@@ -71,6 +71,11 @@ function hasAdmissionRules(config: ServerConfig): boolean {
 
 /** What a forced mechanism cannot do, said at `listen()` rather than silently ignored. */
 function checkEdgeOptions(mechanism: Mechanism, config: ServerConfig): void {
+  if (config.tls !== undefined) {
+    throw new InvalidOptionError(
+      'tls is not supported on the threaded server yet: use @comm/server-seq, or terminate TLS at a balancer',
+    );
+  }
   if (config.proxy !== undefined && mechanism !== 'main-thread-io') {
     throw new InvalidOptionError(
       `proxyProtocol needs mechanism main-thread-io on the threaded server (got ${mechanism}): the header is read on the main thread, and a socket that has been read cannot move to a worker`,
@@ -264,6 +269,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
       ...totals,
       refused: this.config.admission.counts().refused,
       proxyRefused: { notFromBalancer: proxy?.notFromBalancer ?? 0, invalid: proxy?.invalid ?? 0, timeout: proxy?.timeout ?? 0 },
+      tlsFailed: { handshake: 0, timeout: 0 },
     };
   }
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTestCertificates } from '@comm/test-helpers';
 import { createServer, type ThreadedConnectedInfo } from '../src/index.js';
 import { connectClient, destroyClients, exchange, MECHANISMS, startServer, stopAll } from './helpers.js';
 
@@ -76,6 +77,15 @@ describe('the PROXY protocol on the threaded server (R18)', () => {
   it.skipIf(!MECHANISMS.includes('transfer'))('R18 transfer forced: refused at listen(), with the reason', async () => {
     const server = createServer({ mechanism: 'transfer', port: 0, proxyProtocol: 'v2', proxyFrom: '127.0.0.1' });
     await expect(server.listen()).rejects.toThrow(/proxyProtocol needs mechanism main-thread-io/);
+    await server.close();
+  });
+});
+
+describe('TLS on the threaded server', () => {
+  it('R20: not supported yet, and said at listen(), not ignored', async () => {
+    const { cert, key } = makeTestCertificates();
+    const server = createServer({ port: 0, tls: { cert, key } });
+    await expect(server.listen()).rejects.toMatchObject({ code: 'COMM_INVALID_OPTION' });
     await server.close();
   });
 });

@@ -3,3 +3,4 @@
 export * from './socket.js';
 export * from './process.js';
 export * from './lines.js';
+export * from './tls.js';
