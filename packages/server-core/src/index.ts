@@ -27,6 +27,7 @@ export {
 } from './options.js';
 export {
   resolveServerOptions,
+  edgeCounts,
   listenDualStack,
   prepareSocket,
   type ServerOptions,

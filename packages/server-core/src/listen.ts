@@ -7,6 +7,7 @@ import { AddressInUseError } from './errors.js';
 import { createProxyGate, type ProxyGate, type ProxyOptions } from './proxy/gate.js';
 import { createTlsGate, type ServerTlsOptions, type TlsGate } from './tls.js';
 import { LISTEN_OPTIONS, type ListenValues } from './options.js';
+import type { ServerStatsBase } from './surface.js';
 
 /** Where and how a comm server listens, and how it treats each socket: see {@link LISTEN_OPTIONS}. */
 export interface ServerOptions<State = Record<string, unknown>>
@@ -34,6 +35,23 @@ export interface ServerConfig<State = Record<string, unknown>> {
   readonly proxy: ProxyGate | undefined;
   /** The TLS handshake gate, or `undefined` for plain TCP. */
   readonly tls: TlsGate | undefined;
+}
+
+/**
+ * What the edge of a server turned away, for `stats()`: the admission rules, the PROXY gate and
+ * the TLS handshakes, zeros for those not in use. Both servers report it the same way.
+ *
+ * @example
+ * ```ts
+ * return { ...tally.counts(), ...edgeCounts(config) };
+ * ```
+ */
+export function edgeCounts<State>(config: ServerConfig<State>): Pick<ServerStatsBase, 'refused' | 'proxyRefused' | 'tlsFailed'> {
+  return {
+    refused: config.admission.counts().refused,
+    proxyRefused: { notFromBalancer: 0, invalid: 0, timeout: 0, ...config.proxy?.refused },
+    tlsFailed: { handshake: 0, timeout: 0, ...config.tls?.failed },
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { checkOption } from '@comm/protocol/options';
 import {
   ConnectionTally,
   admitSocket,
+  edgeCounts,
   ServerBusyError,
   ServerClosedError,
   connectedBy,
@@ -27,9 +28,6 @@ import {
   type ServerOptions,
 } from '@comm/server-core';
 import { SEQUENTIAL_OPTIONS } from './options.js';
-
-const NO_PROXY_REFUSALS = { notFromBalancer: 0, invalid: 0, timeout: 0 };
-const NO_TLS_FAILURES = { handshake: 0, timeout: 0 };
 
 /** R16: how many clients may wait for their turn, by default. */
 export const DEFAULT_MAX_WAITING = SEQUENTIAL_OPTIONS.maxWaiting.default;
@@ -133,9 +131,7 @@ export class SequentialServer<State = Record<string, unknown>> extends EventEmit
   stats(): Promise<ServerStatsBase> {
     return Promise.resolve({
       ...this.tally.counts(),
-      refused: this.config.admission.counts().refused,
-      proxyRefused: { ...(this.config.proxy?.refused ?? NO_PROXY_REFUSALS) },
-      tlsFailed: { ...(this.config.tls?.failed ?? NO_TLS_FAILURES) },
+      ...edgeCounts(this.config),
     });
   }
 

@@ -7,6 +7,7 @@ import {
   ServerClosedError,
   connectedBy,
   conversationLimits,
+  edgeCounts,
   handlerModuleUrl,
   resolveServerOptions,
   type ConnectionCounts,
@@ -61,12 +62,8 @@ export interface ThreadedServerOptions
 function autoMechanism(available: readonly Mechanism[], config: ServerConfig): Mechanism {
   if (config.proxy !== undefined) return 'main-thread-io';
   // The admission rules are kept on the main thread; with reuse-port the workers accept.
-  const best = available.find((candidate) => candidate !== 'reuse-port' || !hasAdmissionRules(config));
+  const best = available.find((candidate) => candidate !== 'reuse-port' || !config.admission.hasRules);
   return best ?? 'main-thread-io';
-}
-
-function hasAdmissionRules(config: ServerConfig): boolean {
-  return config.admission.hasRules;
 }
 
 /** What a forced mechanism cannot do, said at `listen()` rather than silently ignored. */
@@ -81,7 +78,7 @@ function checkEdgeOptions(mechanism: Mechanism, config: ServerConfig): void {
       `proxyProtocol needs mechanism main-thread-io on the threaded server (got ${mechanism}): the header is read on the main thread, and a socket that has been read cannot move to a worker`,
     );
   }
-  if (mechanism === 'reuse-port' && hasAdmissionRules(config)) {
+  if (mechanism === 'reuse-port' && config.admission.hasRules) {
     throw new InvalidOptionError(
       'allow, deny, maxConnections and maxConnectionsPerAddress need mechanism transfer or main-thread-io (with reuse-port the workers accept, and the rules are kept on the main thread)',
     );
@@ -264,13 +261,7 @@ export class ThreadedServer extends EventEmitter<ThreadedServerEvents> {
   }
 
   private withRefusals(totals: ThreadTotals): ServerStats {
-    const proxy = this.config.proxy?.refused;
-    return {
-      ...totals,
-      refused: this.config.admission.counts().refused,
-      proxyRefused: { notFromBalancer: proxy?.notFromBalancer ?? 0, invalid: proxy?.invalid ?? 0, timeout: proxy?.timeout ?? 0 },
-      tlsFailed: { handshake: 0, timeout: 0 },
-    };
+    return { ...totals, ...edgeCounts(this.config) };
   }
 
   private workerUp(driver: Driver, slot: WorkerSlot): void {
